@@ -1,0 +1,87 @@
+"""Measure the course's performance figures and write them to benchmarks/results.json.
+
+    python benchmarks/run.py                 # everything: notebook times in FAST and full mode, install size
+    python benchmarks/run.py --modes fast    # only FAST-mode notebook times (a couple of minutes)
+    python benchmarks/run.py --only ch01     # only notebooks whose path contains "ch01" or "01_"
+
+Each entry is {name: {value, unit, baseline, baseline_value, seconds}}: the measured value, the
+figure it is compared with (a budget from the developers' guide or a reference measurement), and
+the wall time the measurement took. Existing entries for other names are kept.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results.json"
+BUDGET_S = {"fast": 60, "full": 300}
+
+
+def _notebooks(only: str | None) -> list[Path]:
+    paths = sorted((REPO / "chapters").rglob("*.ipynb"))
+    paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts]
+    if only:
+        paths = [p for p in paths if only in p.as_posix()]
+    return paths
+
+
+def time_notebook(path: Path, mode: str) -> float:
+    """Execute a notebook in a fresh kernel (as a student would) and return the wall time in seconds."""
+    env_fast = "1" if mode == "fast" else ""
+    os.environ["COURSE_FAST"] = env_fast  # inherited by the kernel
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start
+
+
+def _du_mb(path: Path) -> float:
+    out = subprocess.run(["du", "-sm", str(path)], capture_output=True, text=True, check=True).stdout
+    return float(out.split()[0])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--modes", default="fast,full", help="comma-separated: fast, full")
+    parser.add_argument("--only", default=None, help="substring of the notebook paths to time")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+
+    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
+        for path in _notebooks(args.only):
+            rel = path.relative_to(REPO).with_suffix("").as_posix()
+            seconds = time_notebook(path, mode)
+            results[f"notebook_time/{mode}/{rel}"] = {
+                "value": round(seconds, 1), "unit": "s", "baseline": f"budget per notebook in {mode} mode",
+                "baseline_value": BUDGET_S[mode], "seconds": round(seconds, 1)}
+            print(f"{mode:>4}  {rel:<60} {seconds:6.1f} s  (budget {BUDGET_S[mode]} s)", flush=True)
+
+    for name, folder, reference in [("install_size/venv", REPO / ".venv", 2560.0),
+                                    ("install_size/node_modules", REPO / "node_modules", None)]:
+        if folder.exists():
+            start = time.perf_counter()
+            mb = _du_mb(folder)
+            results[name] = {"value": mb, "unit": "MB",
+                             "baseline": "DESIGN.md reference install (2.5 GB)" if reference else "none",
+                             "baseline_value": reference, "seconds": round(time.perf_counter() - start, 1)}
+            print(f"{name}: {mb:.0f} MB")
+
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {RESULTS.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Serve the JavaScript that notebook outputs need from the book itself, never from a CDN.
+
+bertviz's views and the ipywidgets embed manager ask for require.js, d3, jquery and
+@jupyter-widgets/html-manager from cdnjs / jsdelivr. A reader offline (or behind a firewall)
+would see blank boxes. This extension:
+
+1. copies pinned copies of those files from ``node_modules`` (installed from ``package-lock.json``)
+   into ``<html>/_static/vendor/`` when the build finishes (not into the source ``_static``: Jupyter
+   Book would add every ``.js`` there to every page);
+2. rewrites the CDN URLs in every built page to page-relative links to those copies, so the pages
+   work over http and from ``file://``.
+
+If a CDN URL survives the rewrite, the build fails with a warning naming the page.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+# npm source (under node_modules) -> target under _static/vendor
+VENDOR_FILES = {
+    "requirejs/require.js": "require.js",
+    "d3/dist/d3.min.js": "d3.min.js",
+    "jquery/dist/jquery.min.js": "jquery.min.js",
+    "@jupyter-widgets/html-manager/dist": "html-manager",
+}
+
+# CDN URL -> vendored file (require.js "paths" entries have no .js suffix, so neither do their targets)
+CDN_REWRITES = {
+    "https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.6/require.min.js": "require.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/require.js/2.3.4/require.min.js": "require.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/d3/5.7.0/d3.min": "d3.min",
+    "https://cdnjs.cloudflare.com/ajax/libs/jquery/2.0.0/jquery.min": "jquery.min",
+    "https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@1.0.6/dist/embed-amd.js": "html-manager/embed-amd.js",
+}
+LEFTOVER_CDN = re.compile(r"https://(cdnjs\.cloudflare\.com|cdn\.jsdelivr\.net|unpkg\.com)/[^\"' )]+")
+
+
+def _node_modules(app) -> Path:
+    return Path(app.config.offline_assets_node_modules or Path(app.srcdir) / "node_modules")
+
+
+def _copy_vendor(app, vendor_dir: Path) -> None:
+    modules = _node_modules(app)
+    for source, target in VENDOR_FILES.items():
+        src = modules / source
+        if not src.exists():
+            raise FileNotFoundError(
+                f"{src} is missing: run `npm ci` in the repository root (scripts/setup.sh does it) before building the book."
+            )
+        dst = vendor_dir / target
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.map"))
+        else:
+            shutil.copy2(src, dst)
+
+
+def _rewrite_page(page: Path, vendor_dir: Path) -> tuple[int, list[str]]:
+    text = page.read_text(encoding="utf-8")
+    prefix = os.path.relpath(vendor_dir, page.parent).replace(os.sep, "/")
+    count = 0
+    for url, target in CDN_REWRITES.items():
+        if url in text:
+            count += text.count(url)
+            text = text.replace(url, f"{prefix}/{target}")
+    # integrity hashes belong to the CDN copies; the local copies are pinned by package-lock.json
+    text = re.sub(r'\s+integrity="sha[0-9]+-[^"]*"', "", text) if count else text
+    if count:
+        page.write_text(text, encoding="utf-8")
+    return count, sorted(set(m.group(0) for m in LEFTOVER_CDN.finditer(text)))
+
+
+def _on_build_finished(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    outdir = Path(app.outdir)
+    vendor_dir = outdir / "_static" / "vendor"
+    _copy_vendor(app, vendor_dir)
+    rewritten = 0
+    for page in outdir.rglob("*.html"):
+        count, leftovers = _rewrite_page(page, vendor_dir)
+        rewritten += count
+        for url in leftovers:
+            logger.warning(f"offline_assets: {page.relative_to(outdir)} still loads {url} from a CDN; "
+                           "add it to CDN_REWRITES and vendor the file.")
+    logger.info(f"offline_assets: vendored JavaScript copied, {rewritten} CDN link(s) made local")
+
+
+def setup(app):
+    app.add_config_value("offline_assets_node_modules", "", "html")
+    app.connect("build-finished", _on_build_finished)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

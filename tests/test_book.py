@@ -1,0 +1,162 @@
+"""The built book: it builds with warnings as errors, and its pages render offline in a real browser.
+
+The build runs in FAST mode into _build/fast/_build/html (scripts/build_book.sh). Headless Debian
+Chromium, driven by Playwright, then opens every page over http://127.0.0.1 and checks that the
+maths is typeset, diagrams and figures load, bertviz views and widgets draw where a page has them,
+no script errors occur, and no request leaves the machine. Screenshots land in _build/screenshots/.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+HTML = REPO / "_build" / "fast" / "_build" / "html"
+SHOTS = REPO / "_build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def built_book():
+    env = dict(os.environ, COURSE_FAST="1", BOOK_SKIP_SETUP="1")
+    result = subprocess.run(["bash", "scripts/build_book.sh"], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=1800)
+    log = result.stdout + result.stderr
+    (REPO / "_build").mkdir(exist_ok=True)
+    (REPO / "_build" / "book_build_fast.log").write_text(log)
+    assert result.returncode == 0, "the book build failed (warnings are errors):\n" + log[-6000:]
+    return HTML
+
+
+def test_the_book_builds_without_warnings(built_book):
+    log = (REPO / "_build" / "book_build_fast.log").read_text()
+    warnings = [line for line in log.splitlines() if "WARNING" in line or "ERROR" in line]
+    assert not warnings, "\n".join(warnings[:20])
+    for page in ["index.html", "book/intro.html", "book/glossary.html", "book/references.html",
+                 "chapters/01_background/01_language_models.html", "chapters/02_core_concepts/01_tokens_and_embeddings.html"]:
+        assert (built_book / page).exists(), page
+    assert (built_book / "_static" / "vendor" / "require.js").exists()
+    assert (built_book / "_static" / "mathjax" / "tex-chtml.js").exists()
+
+
+def test_no_page_links_to_a_missing_file(built_book):
+    import re
+
+    missing = []
+    for page in built_book.rglob("*.html"):
+        for target in re.findall(r'(?:href|src|data)="([^"#?]+)', page.read_text(encoding="utf-8")):
+            if "://" in target or target.startswith(("mailto:", "javascript:", "data:")):
+                continue
+            if not (page.parent / target).resolve().exists():
+                missing.append(f"{page.relative_to(built_book)} -> {target}")
+    assert not missing, "\n".join(missing[:30])
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(built_book):
+    handler = functools.partial(_QuietHandler, directory=str(built_book))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: scripts/setup.sh installs it (apt-get install chromium).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def _content_pages(root: Path) -> list[Path]:
+    pages = [p for p in root.rglob("*.html") if not p.name.startswith(("genindex", "search"))
+             and "_static" not in p.parts and "_sources" not in p.parts]
+    return sorted(pages)
+
+
+def _inspect(browser, url: str, allowed_prefix: str, shot: Path) -> dict:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    outside, errors = [], []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((allowed_prefix, "data:", "blob:", "about:")) else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="load")
+    html = page.content()
+    report = {"outside": outside, "errors": errors}
+    n_math = page.locator("div.math, span.math").count()
+    if n_math:
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+        page.evaluate("() => MathJax.startup.promise")
+        report["math"] = (n_math, page.locator("mjx-container").count())
+    report["diagrams"] = page.evaluate(
+        """() => [...document.querySelectorAll('object[type="image/svg+xml"]')].map(o => {
+               const d = o.contentDocument; return !!(d && d.querySelector('svg g')); })""")
+    report["images"] = page.evaluate(
+        """() => [...document.querySelectorAll('.cell_output img, article img')].map(i => i.complete && i.naturalWidth > 0)""")
+    if "bertviz" in html:
+        page.wait_for_selector("[id^='bertviz'] svg text", timeout=20000)
+        report["bertviz"] = page.locator("[id^='bertviz'] svg text").count()
+    if "application/vnd.jupyter.widget-view+json" in html:
+        page.wait_for_selector(".jupyter-widgets", timeout=20000)
+        report["widgets"] = page.locator(".jupyter-widgets").count()
+    page.wait_for_timeout(300)
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=False)
+    page.close()
+    return report
+
+
+def test_pages_render_offline_in_chromium(built_book, server, browser):
+    problems = []
+    checked = 0
+    for path in _content_pages(built_book):
+        rel = path.relative_to(built_book).as_posix()
+        report = _inspect(browser, f"{server}/{rel}", server, SHOTS / rel.replace("/", "__").replace(".html", ".png"))
+        checked += 1
+        if report["outside"]:
+            problems.append(f"{rel}: requests leave the machine: {report['outside'][:3]}")
+        if report["errors"]:
+            problems.append(f"{rel}: script errors: {report['errors'][:3]}")
+        if "math" in report and report["math"][1] < report["math"][0]:
+            problems.append(f"{rel}: only {report['math'][1]} of {report['math'][0]} formulas typeset")
+        if not all(report["diagrams"]):
+            problems.append(f"{rel}: a diagram did not load")
+        if not all(report["images"]):
+            problems.append(f"{rel}: {report['images'].count(False)} image(s) did not load")
+    assert checked >= 8
+    assert not problems, "\n".join(problems)
+
+
+def test_chapter_pages_show_maths_figures_and_diagrams(built_book, server, browser):
+    ch1 = _inspect(browser, f"{server}/chapters/01_background/01_language_models.html", server, SHOTS / "ch01_check.png")
+    assert ch1["math"][1] >= 5, "chapter 1 should typeset its formulas"
+    assert len(ch1["images"]) >= 2 and all(ch1["images"]), "chapter 1 should show its plots"
+    ch2 = _inspect(browser, f"{server}/chapters/02_core_concepts/02_pretraining_and_transfer.html", server,
+                   SHOTS / "ch02_check.png")
+    assert ch2["diagrams"] and all(ch2["diagrams"]), "chapter 2 should show the pipeline diagram"
+
+
+def test_pages_also_render_from_file_urls(built_book, browser):
+    page = built_book / "chapters" / "01_background" / "01_language_models.html"
+    report = _inspect(browser, page.as_uri(), "file://", SHOTS / "file_url_ch01.png")
+    assert not report["outside"], report["outside"][:3]
+    assert report["math"][1] >= report["math"][0] > 0
