@@ -39,7 +39,10 @@ CDN_REWRITES = {
     "https://cdnjs.cloudflare.com/ajax/libs/jquery/2.0.0/jquery.min": "jquery.min",
     "https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@1.0.6/dist/embed-amd.js": "html-manager/embed-amd.js",
 }
-LEFTOVER_CDN = re.compile(r"https://(cdnjs\.cloudflare\.com|cdn\.jsdelivr\.net|unpkg\.com)/[^\"' )]+")
+# a CDN URL that the page would fetch: a src/href/data attribute, or a require.js "paths" entry
+# (sphinx-thebe's THEBE_JS_URL constant is only fetched if a reader starts a live kernel, which needs the network anyway)
+LEFTOVER_CDN = re.compile(
+    r"""(?:\b(?:src|href|data)=["']|:\s*["'])(https?://(?:cdnjs\.cloudflare\.com|cdn\.jsdelivr\.net|unpkg\.com)/[^"']+)""")
 
 
 def _node_modules(app) -> Path:
@@ -74,7 +77,7 @@ def _rewrite_page(page: Path, vendor_dir: Path) -> tuple[int, list[str]]:
     text = re.sub(r'\s+integrity="sha[0-9]+-[^"]*"', "", text) if count else text
     if count:
         page.write_text(text, encoding="utf-8")
-    return count, sorted(set(m.group(0) for m in LEFTOVER_CDN.finditer(text)))
+    return count, sorted(set(m.group(1) for m in LEFTOVER_CDN.finditer(text)))
 
 
 def _on_build_finished(app, exception) -> None:
@@ -93,7 +96,25 @@ def _on_build_finished(app, exception) -> None:
     logger.info(f"offline_assets: vendored JavaScript copied, {rewritten} CDN link(s) made local")
 
 
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated <script> entries: sphinx-thebe registers its inline config twice under Sphinx 9,
+    and the second `const THEBE_JS_URL` is a script error in every page."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        attributes = getattr(script, "attributes", None) or {}
+        filename = getattr(script, "filename", None) or ""  # inline scripts have None or "" depending on who added them
+        key = (filename, tuple(sorted(attributes.items()))) if (filename or attributes) else ("", str(script))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
 def setup(app):
     app.add_config_value("offline_assets_node_modules", "", "html")
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
     app.connect("build-finished", _on_build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
