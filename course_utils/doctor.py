@@ -51,8 +51,11 @@ def _check_assets() -> list[tuple[str, str, str]]:
 def _check_model_loads() -> list[tuple[str, str, str]]:
     try:
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
         from .assets import resolve_checkpoint
+
+        hf_logging.disable_progress_bar()
 
         ckpt = resolve_checkpoint("all-MiniLM-L6-v2")
         tok = AutoTokenizer.from_pretrained(ckpt)
@@ -62,6 +65,23 @@ def _check_model_loads() -> list[tuple[str, str, str]]:
         return [("ok", "load all-MiniLM-L6-v2", f"hidden states {shape}")]
     except Exception as err:  # report, never crash the doctor
         return [("FAIL", "load all-MiniLM-L6-v2", f"{type(err).__name__}: {str(err).splitlines()[0]}")]
+
+
+def _check_book_tools() -> list[tuple[str, str, str]]:
+    """Only needed to build the HTML book, not to run the notebooks: reported as warnings."""
+    import shutil
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    rows = []
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    rows.append(("ok", "chromium (book build)", chromium) if chromium else
+                ("warn", "chromium (book build)", "not found: needed only to build the book (scripts/setup.sh installs it)"))
+    if (repo / "_toc.yml").exists():
+        vendored = (repo / "node_modules" / "requirejs").exists()
+        rows.append(("ok", "node_modules (book build)", "installed") if vendored else
+                    ("warn", "node_modules (book build)", "missing: needed only to build the book (run `npm ci`)"))
+    return rows
 
 
 def run_doctor() -> int:
@@ -79,6 +99,7 @@ def run_doctor() -> int:
     rows += _check_assets()
     if all(r[0] != "FAIL" for r in rows if r[1] in ("torch", "transformers")):
         rows += _check_model_loads()
+    rows += _check_book_tools()
     rows.append(("ok", "Hugging Face Hub", "reachable" if hub_reachable() else "offline: packaged models will be used"))
     rows.append(("ok", "execution mode", mode_name() + " (set COURSE_FAST=1 for FAST)"))
     width = max(len(r[1]) for r in rows)
