@@ -2,7 +2,12 @@
 
     python benchmarks/run.py                 # everything: notebook times in FAST and full mode, install size
     python benchmarks/run.py --modes fast    # only FAST-mode notebook times (a couple of minutes)
-    python benchmarks/run.py --only ch01     # only notebooks whose path contains "ch01" or "01_"
+    python benchmarks/run.py --only 01_      # only notebooks whose path contains "01_"
+    python benchmarks/run.py --skip-notebooks  # only the figures of the benchmarks/bench_*.py modules
+
+Chapters add their own figures (perplexities, accuracies, speed ratios) as modules
+``benchmarks/bench_<topic>.py`` with a function ``run(mode: str) -> dict`` returning entries in the
+same format; this script runs every such module (in full mode unless --modes says otherwise).
 
 Each entry is {name: {value, unit, baseline, baseline_value, seconds}}: the measured value, the
 figure it is compared with (a budget from the developers' guide or a reference measurement), and
@@ -11,6 +16,7 @@ the wall time the measurement took. Existing entries for other names are kept.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -50,23 +56,45 @@ def _du_mb(path: Path) -> float:
     return float(out.split()[0])
 
 
+def bench_modules() -> list[Path]:
+    return sorted((REPO / "benchmarks").glob("bench_*.py"))
+
+
+def run_bench_module(path: Path, mode: str) -> dict:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.run(mode)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--modes", default="fast,full", help="comma-separated: fast, full")
     parser.add_argument("--only", default=None, help="substring of the notebook paths to time")
+    parser.add_argument("--skip-notebooks", action="store_true", help="do not time the notebooks")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("MPLBACKEND", "Agg")
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
 
-    for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-        for path in _notebooks(args.only):
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    for mode in modes:
+        for path in ([] if args.skip_notebooks else _notebooks(args.only)):
             rel = path.relative_to(REPO).with_suffix("").as_posix()
             seconds = time_notebook(path, mode)
             results[f"notebook_time/{mode}/{rel}"] = {
                 "value": round(seconds, 1), "unit": "s", "baseline": f"budget per notebook in {mode} mode",
                 "baseline_value": BUDGET_S[mode], "seconds": round(seconds, 1)}
             print(f"{mode:>4}  {rel:<60} {seconds:6.1f} s  (budget {BUDGET_S[mode]} s)", flush=True)
+
+    bench_mode = "full" if "full" in modes else modes[0]
+    for path in bench_modules():
+        os.environ["COURSE_FAST"] = "1" if bench_mode == "fast" else ""
+        entries = run_bench_module(path, bench_mode)
+        results.update(entries)
+        for name, entry in entries.items():
+            print(f"{name}: {entry['value']} {entry['unit']} (baseline {entry['baseline']}: {entry['baseline_value']})")
+        RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
 
     for name, folder, reference in [("install_size/venv", REPO / ".venv", 2560.0),
                                     ("install_size/node_modules", REPO / "node_modules", None)]:
