@@ -74,7 +74,6 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-notebooks", action="store_true", help="do not time the notebooks")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("MPLBACKEND", "Agg")
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]

@@ -20,7 +20,12 @@ class CheckFailed(CourseError, AssertionError):
 
 
 def _short_traceback(shell, etype, value, tb, tb_offset=None):
-    return [f"{etype.__name__}: {value}"]
+    """IPython custom-exception handler: show one line. IPython discards what a handler returns, so the
+    handler must display it itself; the kernel still reports the cell as failed."""
+    stb = [f"{etype.__name__}: {value}"]
+    if shell is not None:
+        shell._showtraceback(etype, value, stb)
+    return stb
 
 
 def install_short_tracebacks() -> bool:

@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 [ "${BOOK_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
 # Offline is the tested default: nothing may wait on the Hub.
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-export MPLBACKEND=Agg
 case "${COURSE_FAST:-}" in 1|true|yes|on) out=_build/fast ;; *) out=. ;; esac
 echo "==> building the book in $([ "$out" = . ] && echo full || echo FAST) mode into $out/_build/html"
 start=$(date +%s)

@@ -112,9 +112,9 @@ def _inspect(browser, url: str, allowed_prefix: str, shot: Path) -> dict:
                const d = o.contentDocument; return !!(d && d.querySelector('svg g')); })""")
     report["images"] = page.evaluate(
         """() => [...document.querySelectorAll('.cell_output img, article img')].map(i => i.complete && i.naturalWidth > 0)""")
-    if "bertviz" in html:
-        page.wait_for_selector("[id^='bertviz'] svg text", timeout=20000)
-        report["bertviz"] = page.locator("[id^='bertviz'] svg text").count()
+    if '"root_div_id": "bertviz-' in html:  # a bertviz view was rendered into this page
+        page.wait_for_selector("div[id^='bertviz-'] svg text", timeout=20000)
+        report["bertviz"] = page.locator("div[id^='bertviz-'] svg text").count()
     if "application/vnd.jupyter.widget-view+json" in html:
         page.wait_for_selector(".jupyter-widgets", timeout=20000)
         report["widgets"] = page.locator(".jupyter-widgets").count()

@@ -9,8 +9,15 @@ from course_utils.checks import call_student, fail
 
 def test_course_errors_are_shown_as_one_line():
     err = errors.CheckFailed("your probabilities do not sum to 1")
-    lines = errors._short_traceback(None, type(err), err, None)
+    shown = []
+
+    class FakeShell:
+        def _showtraceback(self, etype, value, stb):
+            shown.append(stb)
+
+    lines = errors._short_traceback(FakeShell(), type(err), err, None)
     assert lines == ["CheckFailed: your probabilities do not sum to 1"]
+    assert shown == [lines]  # IPython ignores the returned lines: the handler must display them
     assert errors.install_short_tracebacks() is False  # no IPython shell in pytest
 
 

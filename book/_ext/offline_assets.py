@@ -6,7 +6,7 @@ would see blank boxes. This extension:
 
 1. copies pinned copies of those files from ``node_modules`` (installed from ``package-lock.json``)
    into ``<html>/_static/vendor/`` when the build finishes (not into the source ``_static``: Jupyter
-   Book would add every ``.js`` there to every page);
+   Book would add every ``.js`` there to every page), with a small MathJax 2 shim for widget labels;
 2. rewrites the CDN URLs in every built page to page-relative links to those copies, so the pages
    work over http and from ``file://``.
 
@@ -45,6 +45,10 @@ LEFTOVER_CDN = re.compile(
     r"""(?:\b(?:src|href|data)=["']|:\s*["'])(https?://(?:cdnjs\.cloudflare\.com|cdn\.jsdelivr\.net|unpkg\.com)/[^"']+)""")
 
 
+# widgets call MathJax 2's MathJax.Hub.Queue; the shim gives MathJax 3 one (see the file)
+MATHJAX2_SHIM = "mathjax2-shim.js"
+
+
 def _node_modules(app) -> Path:
     return Path(app.config.offline_assets_node_modules or Path(app.srcdir) / "node_modules")
 
@@ -63,6 +67,7 @@ def _copy_vendor(app, vendor_dir: Path) -> None:
             shutil.copytree(src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.map"))
         else:
             shutil.copy2(src, dst)
+    shutil.copy2(Path(__file__).with_name(MATHJAX2_SHIM), vendor_dir / MATHJAX2_SHIM)
 
 
 def _rewrite_page(page: Path, vendor_dir: Path) -> tuple[int, list[str]]:
@@ -116,5 +121,7 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
 def setup(app):
     app.add_config_value("offline_assets_node_modules", "", "html")
     app.connect("html-page-context", _dedupe_scripts, priority=900)
+    # deferred and after MathJax's own script (priority 500), so it runs once MathJax 3 is defined
+    app.add_js_file(f"vendor/{MATHJAX2_SHIM}", priority=510, defer="defer")
     app.connect("build-finished", _on_build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
