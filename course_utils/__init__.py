@@ -13,6 +13,8 @@ from .config import is_fast, mode_name, pick  # noqa: F401
 from .errors import AssetMissingError, CheckFailed, CourseError, install_short_tracebacks  # noqa: F401
 from .train import set_seed, timer  # noqa: F401
 
+from . import checks, data, plots  # noqa: E402,F401  (so that `cu.data.load_wikipedia()` works after `import course_utils as cu`)
+
 
 def start_notebook(seed: int = 0) -> None:
     """The first call of every notebook: seed everything, shorten course errors, say how we run.

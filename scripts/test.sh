@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export COURSE_FAST=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+# two pytest workers share two cores: one thread each, or torch oversubscribes and every notebook slows down
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
 .venv/bin/python -m course_utils fill-exercises _build/filled_exercises
 set +e
 .venv/bin/python -m pytest -n 2 --dist loadfile --nbval --nbval-cell-timeout=600 -p no:cacheprovider \

@@ -6,6 +6,8 @@ consistent: :func:`fail` for a mistake, :func:`passed` for success.
 """
 from __future__ import annotations
 
+import torch
+
 from ..errors import CheckFailed
 
 
@@ -32,3 +34,24 @@ def call_student(fn, *args, name: str | None = None, **kwargs):
     if result is None:
         fail(f"{name} returned None: did you forget the `return` statement?")
     return result
+
+
+def as_tensor(x, what: str) -> torch.Tensor:
+    """The student's result as a detached tensor (NumPy arrays accepted), or one sentence asking for a tensor."""
+    if isinstance(x, torch.Tensor):
+        return x.detach()
+    try:
+        import numpy as np
+
+        if isinstance(x, np.ndarray):
+            return torch.from_numpy(x)
+    except ImportError:  # pragma: no cover
+        pass
+    fail(f"{what} returned a {type(x).__name__}; return a torch tensor.")
+
+
+def tensors_close(a: torch.Tensor, b: torch.Tensor, atol: float = 1e-5, rtol: float = 1e-4) -> bool:
+    """Same shape and the same values within tolerance, compared in float64 (NaN equals NaN)."""
+    if tuple(a.shape) != tuple(b.shape):
+        return False
+    return torch.allclose(a.detach().double(), b.detach().double(), atol=atol, rtol=rtol, equal_nan=True)
