@@ -4,6 +4,8 @@
     python benchmarks/run.py --modes fast    # only FAST-mode notebook times (a couple of minutes)
     python benchmarks/run.py --only 01_      # only notebooks whose path contains "01_"
     python benchmarks/run.py --skip-notebooks  # only the figures of the benchmarks/bench_*.py modules
+    python benchmarks/run.py --from-book-cache # notebook times as measured by the last book builds
+                                               # (jupyter-cache records each execution), no re-run
 
 Chapters add their own figures (perplexities, accuracies, speed ratios) as modules
 ``benchmarks/bench_<topic>.py`` with a function ``run(mode: str) -> dict`` returning entries in the
@@ -51,6 +53,20 @@ def time_notebook(path: Path, mode: str) -> float:
     return time.perf_counter() - start
 
 
+def time_from_book_cache(path: Path, mode: str) -> float | None:
+    """Execution time that the last book build of this mode recorded for the notebook as it is now."""
+    from jupyter_cache import get_cache
+
+    folder = REPO / ("_build/fast/_build/.jupyter_cache" if mode == "fast" else "_build/.jupyter_cache")
+    if not folder.exists():
+        return None
+    try:
+        record = get_cache(folder).match_cache_notebook(nbformat.read(path, as_version=4))
+    except KeyError:  # the notebook changed since that build
+        return None
+    return record.data.get("execution_seconds")
+
+
 def _du_mb(path: Path) -> float:
     out = subprocess.run(["du", "-sm", str(path)], capture_output=True, text=True, check=True).stdout
     return float(out.split()[0])
@@ -72,6 +88,8 @@ def main(argv=None) -> int:
     parser.add_argument("--modes", default="fast,full", help="comma-separated: fast, full")
     parser.add_argument("--only", default=None, help="substring of the notebook paths to time")
     parser.add_argument("--skip-notebooks", action="store_true", help="do not time the notebooks")
+    parser.add_argument("--from-book-cache", action="store_true",
+                        help="take notebook times from the book builds' execution cache instead of running them")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
@@ -80,7 +98,13 @@ def main(argv=None) -> int:
     for mode in modes:
         for path in ([] if args.skip_notebooks else _notebooks(args.only)):
             rel = path.relative_to(REPO).with_suffix("").as_posix()
-            seconds = time_notebook(path, mode)
+            if args.from_book_cache:
+                seconds = time_from_book_cache(path, mode)
+                if seconds is None:
+                    print(f"{mode:>4}  {rel:<60} no record in the {mode} book build's cache: build the book first")
+                    continue
+            else:
+                seconds = time_notebook(path, mode)
             results[f"notebook_time/{mode}/{rel}"] = {
                 "value": round(seconds, 1), "unit": "s", "baseline": f"budget per notebook in {mode} mode",
                 "baseline_value": BUDGET_S[mode], "seconds": round(seconds, 1)}
