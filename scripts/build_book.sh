@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the HTML book: set everything up, execute every chapter, fail on any warning.
-#   bash scripts/build_book.sh                 full mode  -> _build/html       (about 15 min on 2 cores)
+#   bash scripts/build_book.sh                 full mode  -> _build/html       (about 9 min on 2 cores)
 #   COURSE_FAST=1 bash scripts/build_book.sh   FAST mode  -> _build/fast/_build/html
 # Executed notebooks are cached per mode (jupyter-cache): a rebuild re-runs only changed notebooks.
 set -euo pipefail
