@@ -91,7 +91,7 @@ def browser():
 def _content_pages(root: Path) -> list[Path]:
     pages = [p for p in root.rglob("*.html") if not p.name.startswith(("genindex", "search"))
              and "_static" not in p.parts and "_sources" not in p.parts
-             and 'http-equiv="refresh"' not in p.read_text(encoding="utf-8")]  # index.html only redirects
+             and 'http-equiv="refresh"' not in p.read_text(encoding="utf-8").lower()]  # index.html only redirects
     return sorted(pages)
 
 
