@@ -1,0 +1,115 @@
+"""Models and tokenizers the course trains itself, saved where later chapters find them.
+
+No GPT-style decoder, masked-LM head or fine-tuned classifier can be installed offline, so the
+course makes its own: chapter 5 trains tokenizers, chapter 6 pretrains a tiny GPT and a tiny BERT,
+chapter 7 fine-tunes a classifier. Each chapter trains in the open and saves with
+``save_pretrained`` into :func:`checkpoint_dir`; a later chapter loads with the ordinary API::
+
+    model = AutoModelForCausalLM.from_pretrained(course_models.ensure("tiny-gpt"))
+
+:func:`ensure` returns the folder, and when it is missing (a later chapter run first, a fresh
+Colab session) it rebuilds it with the same recipe, saying so in one line. A recipe is the module
+``course_utils/recipes/<name with - as _>.py`` defining ``CHAPTER`` (where it is taught) and
+``build(out_dir: Path, fast: bool) -> None`` (train and ``save_pretrained`` into ``out_dir``).
+
+FAST and full mode keep separate folders (``tiny-gpt-fast`` / ``tiny-gpt``): the FAST model of CI
+must never stand in for the full one in the built book. Writes are atomic and locked, so two
+notebooks running in parallel (pytest-xdist) never see a half-written folder.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from filelock import FileLock
+
+from .config import cache_dir, is_fast
+from .errors import CourseError
+
+COMPLETE_MARKER = "COURSE_COMPLETE"
+
+
+class CourseModelError(CourseError):
+    """A course-trained model is unknown or could not be built."""
+
+
+def _module_name(name: str) -> str:
+    return "course_utils.recipes." + name.replace("-", "_")
+
+
+def _recipe(name: str):
+    try:
+        return importlib.import_module(_module_name(name))
+    except ModuleNotFoundError as err:
+        if err.name != _module_name(name):
+            raise
+        raise CourseModelError(
+            f"There is no course model called {name!r}: the known ones are {', '.join(known_models()) or 'none'}."
+        ) from None
+
+
+def known_models() -> list[str]:
+    """Names of every model that has a recipe, e.g. ``['tiny-bert', 'tiny-gpt', ...]``."""
+    folder = Path(__file__).parent / "recipes"
+    return sorted(p.stem.replace("_", "-") for p in folder.glob("*.py") if not p.stem.startswith("_"))
+
+
+def checkpoint_dir(name: str, fast: bool | None = None) -> Path:
+    """The folder of a course model for the current mode (not created; see :func:`ensure`)."""
+    fast = is_fast() if fast is None else fast
+    return cache_dir() / "models" / (f"{name}-fast" if fast else name)
+
+
+def is_built(name: str, fast: bool | None = None) -> bool:
+    return (checkpoint_dir(name, fast) / COMPLETE_MARKER).exists()
+
+
+def save(name: str, write: Callable[[Path], None], fast: bool | None = None) -> Path:
+    """Save a course model atomically: ``write(folder)`` fills a temporary folder, which then replaces
+    the model's folder. Chapters call it with ``lambda d: (model.save_pretrained(d), tokenizer.save_pretrained(d))``.
+    """
+    target = checkpoint_dir(name, fast)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        return _save_locked(target, write)
+
+
+def _save_locked(target: Path, write: Callable[[Path], None]) -> Path:
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        write(tmp)
+        (tmp / COMPLETE_MARKER).write_text(time.strftime("%Y-%m-%d %H:%M:%S\n"))
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def ensure(name: str, rebuild: bool = False) -> Path:
+    """The folder of course model ``name``, trained first (with a message) if it is not there yet."""
+    recipe = _recipe(name)
+    fast = is_fast()
+    target = checkpoint_dir(name, fast)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):
+        if rebuild or not (target / COMPLETE_MARKER).exists():
+            mode = "FAST" if fast else "full"
+            print(f"Course model {name!r} ({mode} mode) is not saved yet: training it now with the recipe of "
+                  f"{recipe.CHAPTER} (run that chapter to see how).", flush=True)
+            started = time.perf_counter()
+            try:
+                _save_locked(target, lambda folder: recipe.build(folder, fast))
+            except CourseError:
+                raise
+            except Exception as err:
+                raise CourseModelError(f"Training course model {name!r} failed ({type(err).__name__}: {err}); "
+                                       f"run {recipe.CHAPTER} to see the steps.") from err
+            print(f"Saved {name!r} to {target} in {time.perf_counter() - started:.0f} s.", flush=True)
+    return target
