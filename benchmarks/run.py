@@ -4,6 +4,7 @@
     python benchmarks/run.py --modes fast    # only FAST-mode notebook times (a couple of minutes)
     python benchmarks/run.py --only 01_      # only notebooks whose path contains "01_"
     python benchmarks/run.py --skip-notebooks  # only the figures of the benchmarks/bench_*.py modules
+    python benchmarks/run.py --skip-notebooks --bench ch06  # only bench modules whose name contains "ch06"
     python benchmarks/run.py --from-book-cache # notebook times as measured by the last book builds
                                                # (jupyter-cache records each execution), no re-run
 
@@ -13,7 +14,8 @@ same format; this script runs every such module in full mode, when --modes inclu
 
 Each entry is {name: {value, unit, baseline, baseline_value, seconds}}: the measured value, the
 figure it is compared with (a budget from the developers' guide or a reference measurement), and
-the wall time the measurement took. Existing entries for other names are kept.
+the wall time the measurement took. Existing entries for other names are kept; results are merged into
+the file under a lock, so two benchmark runs at once do not lose each other's figures.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from filelock import FileLock
 from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,10 +64,10 @@ def time_from_book_cache(path: Path, mode: str) -> float | None:
     if not folder.exists():
         return None
     try:
-        record = get_cache(folder).match_cache_notebook(nbformat.read(path, as_version=4))
+        cached = get_cache(folder).match_cache_notebook(nbformat.read(path, as_version=4))
     except KeyError:  # the notebook changed since that build
         return None
-    return record.data.get("execution_seconds")
+    return cached.data.get("execution_seconds")
 
 
 def _du_mb(path: Path) -> float:
@@ -74,6 +77,14 @@ def _du_mb(path: Path) -> float:
 
 def bench_modules() -> list[Path]:
     return sorted((REPO / "benchmarks").glob("bench_*.py"))
+
+
+def record(entries: dict) -> None:
+    """Merge ``entries`` into results.json (locked read-modify-write)."""
+    with FileLock(str(RESULTS) + ".lock"):
+        results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        results.update(entries)
+        RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
 
 
 def run_bench_module(path: Path, mode: str) -> dict:
@@ -88,11 +99,12 @@ def main(argv=None) -> int:
     parser.add_argument("--modes", default="fast,full", help="comma-separated: fast, full")
     parser.add_argument("--only", default=None, help="substring of the notebook paths to time")
     parser.add_argument("--skip-notebooks", action="store_true", help="do not time the notebooks")
+    parser.add_argument("--bench", default=None, help="substring of the bench_*.py module names to run")
     parser.add_argument("--from-book-cache", action="store_true",
                         help="take notebook times from the book builds' execution cache instead of running them")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results = {}
 
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     for mode in modes:
@@ -112,12 +124,13 @@ def main(argv=None) -> int:
 
     # quality figures are full-mode targets: the chapter modules run only when full mode is asked for
     for path in bench_modules() if "full" in modes else []:
+        if args.bench and args.bench not in path.stem:
+            continue
         os.environ["COURSE_FAST"] = ""
         entries = run_bench_module(path, "full")
-        results.update(entries)
+        record(entries)
         for name, entry in entries.items():
             print(f"{name}: {entry['value']} {entry['unit']} (baseline {entry['baseline']}: {entry['baseline_value']})")
-        RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
 
     for name, folder, reference in [("install_size/venv", REPO / ".venv", 2560.0),
                                     ("install_size/node_modules", REPO / "node_modules", None)]:
@@ -129,7 +142,7 @@ def main(argv=None) -> int:
                              "baseline_value": reference, "seconds": round(time.perf_counter() - start, 1)}
             print(f"{name}: {mb:.0f} MB")
 
-    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    record(results)
     print(f"wrote {RESULTS.relative_to(REPO)}")
     return 0
 

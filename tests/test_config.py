@@ -15,3 +15,16 @@ def test_cache_dir_can_be_overridden(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
     assert config.cache_dir() == tmp_path / "cache"
     assert (tmp_path / "cache").is_dir()
+
+
+def test_bench_results_table_filters_by_prefix(monkeypatch, tmp_path, capsys):
+    import json
+
+    from course_utils import bench_results
+
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"ch06/ppl": {"value": 1.0, "unit": "ppl"}, "glove/x": {"value": 2.0, "unit": "r"}}))
+    monkeypatch.setattr(bench_results, "RESULTS", path)
+    frame = bench_results.table("ch06/")
+    assert frame["figure"].tolist() == ["ch06/ppl"] and frame["value"].tolist() == [1.0]
+    assert bench_results.table("ch99/").empty and "No benchmark figures" in capsys.readouterr().out
