@@ -1,0 +1,92 @@
+"""The tiny GPT and tiny BERT of chapter 6, trained in full mode (chapters/06_pretraining).
+
+``run(mode)`` trains the tiny GPT with the chapter's settings but more steps (``GPT_STEPS``, kept within
+5 CPU-minutes of training on the 2-core course machine), scores the held-out articles with a sliding
+window and compares the token perplexity with modified Kneser-Ney n-gram models (n = 2, 3, 4) fitted on
+the same BPE tokens of the same training articles; it records the training speed in tokens per second.
+It then trains the tiny BERT with the chapter's settings and records its masked-token accuracy on the
+held-out blocks (seeded masking) next to the always-the-most-frequent-token baseline.
+FAST mode runs the same code on the FAST data for a few steps.
+"""
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import torch
+
+from course_utils import config, pretraining
+
+GPT_STEPS = {"full": 1000, "fast": 30}
+
+
+def _gpt(mode: str) -> dict:
+    fast = mode != "full"
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as work:
+        run = pretraining.train_tiny_gpt(Path(work), fast=fast, max_steps=GPT_STEPS[mode])
+    model, tok, split = run["model"], run["tokenizer"], run["split"]
+    block = pretraining.BLOCK_SIZE[pretraining.mode(fast)]
+    heldout = pretraining.article_token_ids(split["validation"]["text"], tok)
+    train_ids = pretraining.article_token_ids(split["train"]["text"], tok)
+    gpt_ppl = pretraining.perplexity(pretraining.gpt_token_nll(model, heldout, tok.eos_token_id, window=block,
+                                                               stride=block // 2))
+    ngram_ppl = {n: pretraining.perplexity(pretraining.ngram_token_nll(
+        pretraining.fit_token_ngram(n, train_ids, len(tok)), heldout)) for n in (2, 3, 4)}
+    best_n = min(ngram_ppl, key=ngram_ppl.get)
+    seconds = time.perf_counter() - start
+    n_params = sum(p.numel() for p in model.parameters())
+    setting = (f"{mode}: {n_params:,} params, V={len(tok)}, block {block}, {GPT_STEPS[mode]} steps x "
+               f"{pretraining.gpt_train_settings(fast)['per_device_train_batch_size']} blocks, "
+               f"training {run['seconds']:.0f} s on {torch.get_num_threads()} threads")
+    return {
+        "ch06/tiny_gpt/heldout_token_perplexity": {
+            "value": round(gpt_ppl, 2), "unit": "perplexity (BPE tokens, sliding window)",
+            "baseline": f"best n-gram: {best_n}-gram modified Kneser-Ney on the same tokens",
+            "baseline_value": round(ngram_ppl[best_n], 2), "seconds": round(seconds, 1), "setting": setting,
+            "beats_baseline": bool(gpt_ppl < ngram_ppl[best_n])},
+        "ch06/tiny_gpt/training_tokens_per_second": {
+            "value": round(run["tokens_per_second"], 1), "unit": "tokens/s", "baseline": "", "baseline_value": None,
+            "seconds": round(run["seconds"], 1), "setting": setting},
+    }
+
+
+def _bert(mode: str) -> dict:
+    from transformers import DataCollatorForLanguageModeling
+
+    fast = mode != "full"
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as work:
+        run = pretraining.train_tiny_bert(Path(work), fast=fast)
+    model, tok, blocks = run["model"], run["tokenizer"], run["blocks"]
+    collator = DataCollatorForLanguageModeling(tok, mlm=True, mlm_probability=pretraining.MLM_PROBABILITY)
+    torch.manual_seed(1)
+    val = collator([{"input_ids": ids} for ids in blocks["validation"]["input_ids"]])
+    with torch.no_grad():
+        pred = torch.cat([model(input_ids=val["input_ids"][i:i + 64]).logits.argmax(-1)
+                          for i in range(0, len(val["input_ids"]), 64)])
+    chosen = val["labels"] != -100
+    acc = float((pred[chosen] == val["labels"][chosen]).float().mean())
+    counts = Counter(t for ids in blocks["train"]["input_ids"] for t in ids if t not in tok.all_special_ids)
+    top = max(counts, key=counts.get)
+    majority = float((val["labels"][chosen] == top).float().mean())
+    return {"ch06/tiny_bert/masked_token_accuracy": {
+        "value": round(acc, 4), "unit": "accuracy (top-1 at masked positions, held-out blocks)",
+        "baseline": f"always the most frequent training token {tok.convert_ids_to_tokens(top)!r}",
+        "baseline_value": round(majority, 4), "seconds": round(time.perf_counter() - start, 1),
+        "setting": f"{mode}: {pretraining.bert_train_settings(fast)['max_steps']} steps, training {run['seconds']:.0f} s, "
+                   f"{int(chosen.sum())} masked positions"}}
+
+
+def run(mode: str) -> dict:
+    torch.set_num_threads(2)
+    return {**_gpt(mode), **_bert(mode)}
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run("fast" if config.is_fast() else "full"), indent=2))

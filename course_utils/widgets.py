@@ -1,0 +1,70 @@
+"""Small ipywidgets explorers for the notebooks.
+
+Each explorer shows its first result in an ``HTML`` widget, whose value is saved with the notebook's widget
+state, so the built HTML book shows a sensible static table even though no kernel runs behind it.
+"""
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+
+DEFAULT_TEXT = "Tokenizers split unbelievably rare words, émojis 🤗 and 中文 differently."
+
+
+def _tokens_and_ids(tokenizer, text: str) -> tuple[list[str], list[int]]:
+    """The pieces and ids of ``text`` (no special tokens) for a transformers or a raw ``tokenizers`` tokenizer."""
+    if hasattr(tokenizer, "encode_batch"):  # tokenizers.Tokenizer
+        enc = tokenizer.encode(text, add_special_tokens=False)
+        return list(enc.tokens), list(enc.ids)
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    return tokenizer.convert_ids_to_tokens(ids), list(ids)
+
+
+def tokenization_table_html(tokenizers: Mapping[str, object], text: str, max_tokens: int = 60) -> str:
+    """An HTML table: one row per tokenizer with its token count, its pieces (as coloured chips) and ids."""
+    rows = []
+    for name, tok in tokenizers.items():
+        tokens, ids = _tokens_and_ids(tok, text)
+        chips = "".join(
+            f'<span style="background:{"#dbeafe" if i % 2 == 0 else "#fde68a"};padding:1px 3px;margin:1px;'
+            f'border-radius:3px;font-family:monospace;display:inline-block">{html.escape(t)}</span>'
+            for i, t in enumerate(tokens[:max_tokens]))
+        more = f" … (+{len(tokens) - max_tokens})" if len(tokens) > max_tokens else ""
+        id_text = html.escape(" ".join(map(str, ids[:max_tokens]))) + more
+        rows.append(f"<tr><td style='text-align:left;vertical-align:top'><b>{html.escape(name)}</b></td>"
+                    f"<td style='vertical-align:top'>{len(tokens)}</td>"
+                    f"<td style='text-align:left'>{chips}{more}<br><small style='color:#555'>ids: {id_text}</small></td></tr>")
+    return ("<table style='border-collapse:collapse'><tr><th>tokenizer</th><th>tokens</th>"
+            "<th style='text-align:left'>pieces and ids</th></tr>" + "".join(rows) + "</table>")
+
+
+def tokenizer_explorer(tokenizers: Mapping[str, object], text: str = DEFAULT_TEXT):
+    """A text box and, below it, every tokenizer's pieces, ids and token count side by side.
+
+    ``tokenizers`` maps a display name to a ``transformers`` tokenizer or a ``tokenizers.Tokenizer``. Typing in
+    the box re-tokenizes (when a kernel runs); the table for ``text`` is part of the saved widget state, so it
+    also shows in the static HTML book. Returns the ``ipywidgets.VBox`` (display it, or leave it last in a cell).
+    """
+    import ipywidgets as widgets
+
+    if not isinstance(tokenizers, Mapping) or not tokenizers:
+        from .errors import CourseError
+
+        raise CourseError("tokenizer_explorer needs a dict {name: tokenizer} with at least one tokenizer.")
+    box = widgets.Text(value=text, description="Text:", continuous_update=False,
+                       layout=widgets.Layout(width="95%"))
+    table = widgets.HTML(value=tokenization_table_html(tokenizers, text))
+
+    def update(change):
+        table.value = tokenization_table_html(tokenizers, change["new"])
+
+    box.observe(update, names="value")
+
+    class _Explorer(widgets.VBox):
+        def _repr_mimebundle_(self, **kwargs):
+            data = super()._repr_mimebundle_(**kwargs)
+            if isinstance(data, dict):  # a static fallback for viewers that cannot show widgets
+                data["text/html"] = f"<p><code>{html.escape(box.value)}</code></p>" + table.value
+            return data
+
+    return _Explorer([box, table])
