@@ -299,19 +299,24 @@ def finetune(train, validation, settings: FinetuneSettings, checkpoint: str, out
                           stopped_by_time=limit.hit)
 
 
+def _length_sorted_batches(texts: list, tokenizer, batch_size: int, max_length: int):
+    """Yield (indices, tokenized batch) over texts sorted by length, so that little padding is wasted."""
+    order = np.argsort([len(t) for t in texts])
+    for start in range(0, len(texts), batch_size):
+        idx = order[start:start + batch_size]
+        yield idx, tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
+                             return_tensors="pt")
+
+
 def predict_proba(model, tokenizer, texts, batch_size: int = 64, max_length: int = MAX_LENGTH) -> np.ndarray:
     """Class probabilities [n, classes] for a list of texts; batches of similar length so little padding is wasted."""
     import torch
 
     texts = list(texts)
-    order = np.argsort([len(t) for t in texts])
     probs = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
     model.eval()
     with torch.no_grad():
-        for start in range(0, len(texts), batch_size):
-            idx = order[start:start + batch_size]
-            batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
-                              return_tensors="pt")
+        for idx, batch in _length_sorted_batches(texts, tokenizer, batch_size, max_length):
             probs[idx] = torch.softmax(model(**batch).logits, dim=-1).numpy()
     return probs
 
@@ -323,14 +328,10 @@ def sentence_embeddings(texts, tokenizer, encoder, batch_size: int = 64, max_len
     from .embeddings import mean_pool
 
     texts = list(texts)
-    order = np.argsort([len(t) for t in texts])
     out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
     encoder.eval()
     with torch.no_grad():
-        for start in range(0, len(texts), batch_size):
-            idx = order[start:start + batch_size]
-            batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length,
-                              return_tensors="pt")
+        for idx, batch in _length_sorted_batches(texts, tokenizer, batch_size, max_length):
             pooled = mean_pool(encoder(**batch).last_hidden_state, batch["attention_mask"])
             out[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
     return out

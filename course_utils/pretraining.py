@@ -262,13 +262,17 @@ def train_tiny_gpt(work_dir: Path, fast: bool | None = None, max_steps: int | No
     args = _training_arguments(work_dir, settings, max(settings["max_steps"] // 5, 1) if evaluate else None)
     trainer = Trainer(model=model, args=args, train_dataset=blocks["train"], eval_dataset=blocks["validation"],
                       data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
+    return _train_timed(trainer, settings, BLOCK_SIZE[m], tokenizer=tokenizer, split=split, blocks=blocks)
+
+
+def _train_timed(trainer, settings: dict, block_size: int, **extra) -> dict:
+    """Run ``trainer.train()``; return the model in eval mode, the trainer, seconds and tokens/second, plus ``extra``."""
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
-    tokens = settings["max_steps"] * settings["per_device_train_batch_size"] * BLOCK_SIZE[m]
-    model.eval()
-    return dict(model=model, tokenizer=tokenizer, trainer=trainer, split=split, blocks=blocks, seconds=seconds,
-                tokens_per_second=tokens / seconds)
+    tokens = settings["max_steps"] * settings["per_device_train_batch_size"] * block_size
+    trainer.model.eval()
+    return dict(model=trainer.model, trainer=trainer, seconds=seconds, tokens_per_second=tokens / seconds, **extra)
 
 
 def train_tiny_bert(work_dir: Path, fast: bool | None = None, max_steps: int | None = None, evaluate: bool = False):
@@ -289,13 +293,7 @@ def train_tiny_bert(work_dir: Path, fast: bool | None = None, max_steps: int | N
     collator = DataCollatorForLanguageModeling(tokenizer, mlm=True, mlm_probability=MLM_PROBABILITY)
     trainer = Trainer(model=model, args=args, train_dataset=blocks["train"], eval_dataset=blocks["validation"],
                       data_collator=collator)
-    start = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - start
-    tokens = settings["max_steps"] * settings["per_device_train_batch_size"] * BLOCK_SIZE[m]
-    model.eval()
-    return dict(model=model, tokenizer=tokenizer, trainer=trainer, split=split, blocks=blocks, seconds=seconds,
-                tokens_per_second=tokens / seconds)
+    return _train_timed(trainer, settings, BLOCK_SIZE[m], tokenizer=tokenizer, split=split, blocks=blocks)
 
 
 def perplexity(nll: np.ndarray) -> float:
