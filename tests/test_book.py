@@ -116,7 +116,8 @@ def _inspect(browser, url: str, allowed_prefix: str, shot: Path, html: str) -> d
         page.wait_for_selector("div[id^='bertviz-'] svg text", timeout=20000)
         report["bertviz"] = page.locator("div[id^='bertviz-'] svg text").count()
     if "application/vnd.jupyter.widget-view+json" in html:
-        page.wait_for_selector(".jupyter-widgets", timeout=20000)
+        # attached, not visible: a finished tqdm bar with leave=False is rendered and then hidden
+        page.wait_for_selector(".jupyter-widgets", state="attached", timeout=20000)
         report["widgets"] = page.locator(".jupyter-widgets").count()
     page.wait_for_timeout(300)
     shot.parent.mkdir(parents=True, exist_ok=True)
