@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test: course_utils unit tests, exercise checkers, every notebook (nbval, FAST mode,
 # exercises with the solutions filled in), the book build with warnings as errors, and the
-# browser checks of the built pages. About 10 minutes on 2 cores after the set-up.
+# browser checks of the built pages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
