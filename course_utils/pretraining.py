@@ -241,6 +241,25 @@ def _training_arguments(out_dir, settings: dict, eval_steps: int | None):
         use_cpu=True, dataloader_num_workers=0, disable_tqdm=True, **settings)
 
 
+def _prepare(fast: bool | None):
+    """Mode, article split, the trained tokenizer and the grouped blocks: what both training runs start from."""
+    from transformers import set_seed
+
+    m = mode(fast)
+    set_seed(0)
+    split = load_split(m == "fast")
+    tokenizer = train_tokenizer(split["train"]["text"], VOCAB_SIZE[m])
+    return m, split, tokenizer, prepare_blocks(split, tokenizer, BLOCK_SIZE[m])
+
+
+def _settings_and_arguments(settings: dict, work_dir, max_steps: int | None, evaluate: bool):
+    """The mode's settings with ``max_steps`` overridden if given, and the ``TrainingArguments`` built from them."""
+    if max_steps is not None:
+        settings["max_steps"] = max_steps
+    eval_steps = max(settings["max_steps"] // 5, 1) if evaluate else None
+    return settings, _training_arguments(work_dir, settings, eval_steps)
+
+
 def train_tiny_gpt(work_dir: Path, fast: bool | None = None, max_steps: int | None = None, evaluate: bool = False):
     """Chapter 6's tiny GPT: tokenizer, blocks, ``GPT2LMHeadModel`` trained with ``Trainer``.
 
@@ -249,17 +268,10 @@ def train_tiny_gpt(work_dir: Path, fast: bool | None = None, max_steps: int | No
     """
     from transformers import DataCollatorForLanguageModeling, GPT2LMHeadModel, Trainer, set_seed
 
-    m = mode(fast)
-    set_seed(0)
-    split = load_split(m == "fast")
-    tokenizer = train_tokenizer(split["train"]["text"], VOCAB_SIZE[m])
-    blocks = prepare_blocks(split, tokenizer, BLOCK_SIZE[m])
+    m, split, tokenizer, blocks = _prepare(fast)
     set_seed(0)
     model = GPT2LMHeadModel(gpt_config(tokenizer))
-    settings = gpt_train_settings(m == "fast")
-    if max_steps is not None:
-        settings["max_steps"] = max_steps
-    args = _training_arguments(work_dir, settings, max(settings["max_steps"] // 5, 1) if evaluate else None)
+    settings, args = _settings_and_arguments(gpt_train_settings(m == "fast"), work_dir, max_steps, evaluate)
     trainer = Trainer(model=model, args=args, train_dataset=blocks["train"], eval_dataset=blocks["validation"],
                       data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False))
     return _train_timed(trainer, settings, BLOCK_SIZE[m], tokenizer=tokenizer, split=split, blocks=blocks)
@@ -279,17 +291,11 @@ def train_tiny_bert(work_dir: Path, fast: bool | None = None, max_steps: int | N
     """Chapter 6's tiny BERT: the same tokenizer and blocks, ``BertForMaskedLM`` with 15 % dynamic masking."""
     from transformers import BertForMaskedLM, DataCollatorForLanguageModeling, Trainer, set_seed
 
-    m = mode(fast)
-    set_seed(0)
-    split = load_split(m == "fast")
-    tokenizer = train_tokenizer(split["train"]["text"], VOCAB_SIZE[m])
-    blocks = prepare_blocks(split, tokenizer, BLOCK_SIZE[m]).remove_columns("labels")
+    m, split, tokenizer, blocks = _prepare(fast)
+    blocks = blocks.remove_columns("labels")  # the masking collator makes the labels
     set_seed(0)
     model = BertForMaskedLM(bert_config(tokenizer))
-    settings = bert_train_settings(m == "fast")
-    if max_steps is not None:
-        settings["max_steps"] = max_steps
-    args = _training_arguments(work_dir, settings, max(settings["max_steps"] // 5, 1) if evaluate else None)
+    settings, args = _settings_and_arguments(bert_train_settings(m == "fast"), work_dir, max_steps, evaluate)
     collator = DataCollatorForLanguageModeling(tokenizer, mlm=True, mlm_probability=MLM_PROBABILITY)
     trainer = Trainer(model=model, args=args, train_dataset=blocks["train"], eval_dataset=blocks["validation"],
                       data_collator=collator)
