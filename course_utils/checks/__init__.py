@@ -20,8 +20,11 @@ def passed(what: str) -> None:
     print(f"\u2713 {what}: all checks passed.")
 
 
-def call_student(fn, *args, name: str | None = None, **kwargs):
-    """Call the student's function; turn "not written yet" and crashes into one clear sentence."""
+def call_student(fn, *args, name: str | None = None, allow_none: bool = False, **kwargs):
+    """Call the student's function; turn "not written yet" and crashes into one clear sentence.
+
+    ``allow_none``: the function works by side effect (for example it fills ``p.grad``), so None is a fine result.
+    """
     name = name or getattr(fn, "__name__", "your function")
     try:
         result = fn(*args, **kwargs)
@@ -31,7 +34,7 @@ def call_student(fn, *args, name: str | None = None, **kwargs):
         raise
     except Exception as exc:  # the student's code crashed: say where, briefly
         fail(f"{name} raised {type(exc).__name__}: {exc}")
-    if result is None:
+    if result is None and not allow_none:
         fail(f"{name} returned None: did you forget the `return` statement?")
     return result
 
