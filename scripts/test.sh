@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
-# Run every test: course_utils unit tests, exercise checkers, every notebook (nbval, FAST mode,
-# exercises with the solutions filled in), the book build with warnings as errors, and the
+# Run every test: course_utils unit tests, exercise checkers, every chapter notebook and every exercise
+# notebook (solutions filled in) in FAST mode, both editions of the book with warnings as errors, and the
 # browser checks of the built pages.
+#
+# The chapter notebooks run once, in the FAST book build (two at a time, into its execution cache);
+# tests/test_chapter_notebooks.py then reports each notebook's result from that cache, and the book
+# tests read that build, so nothing is executed twice. The exercise notebooks run under nbval.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export COURSE_FAST=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-# two pytest workers share two cores: one thread each, or torch oversubscribes and every notebook slows down
+# two workers share two cores: one thread each, or torch oversubscribes and every notebook slows down
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
+mkdir -p _build
+echo "==> building the FAST book (executes every chapter notebook); log in _build/book_build_fast.log"
+set +e
+BOOK_SKIP_SETUP=1 bash scripts/build_book.sh > _build/book_build_fast.log 2>&1
+echo $? > _build/book_build_fast.rc
+set -e
+tail -n 3 _build/book_build_fast.log
 .venv/bin/python -m course_utils fill-exercises _build/filled_exercises
 set +e
-.venv/bin/python -m pytest -n 2 --dist loadfile --nbval --nbval-cell-timeout=600 -p no:cacheprovider \
-  tests chapters _build/filled_exercises "$@"
+COURSE_BOOK_PREBUILT=1 .venv/bin/python -m pytest -n 2 --dist loadfile --nbval --nbval-cell-timeout=600 \
+  -p no:cacheprovider tests _build/filled_exercises "$@"
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then

@@ -26,20 +26,29 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
 
+LOG = REPO / "_build" / "book_build_fast.log"
+RC = REPO / "_build" / "book_build_fast.rc"
+
+
 @pytest.fixture(scope="module")
 def built_book():
-    env = dict(os.environ, COURSE_FAST="1", BOOK_SKIP_SETUP="1")
-    result = subprocess.run(["bash", "scripts/build_book.sh"], cwd=REPO, env=env, capture_output=True, text=True,
-                            timeout=1800)
-    log = result.stdout + result.stderr
-    (REPO / "_build").mkdir(exist_ok=True)
-    (REPO / "_build" / "book_build_fast.log").write_text(log)
-    assert result.returncode == 0, "the book build failed (warnings are errors):\n" + log[-6000:]
+    """The FAST student edition: built by scripts/test.sh before pytest starts (COURSE_BOOK_PREBUILT=1), else here."""
+    if os.environ.get("COURSE_BOOK_PREBUILT") == "1" and RC.exists():
+        returncode, log = int(RC.read_text()), LOG.read_text()
+    else:
+        env = dict(os.environ, COURSE_FAST="1", BOOK_SKIP_SETUP="1")
+        result = subprocess.run(["bash", "scripts/build_book.sh"], cwd=REPO, env=env, capture_output=True, text=True,
+                                timeout=3600)
+        returncode, log = result.returncode, result.stdout + result.stderr
+        (REPO / "_build").mkdir(exist_ok=True)
+        LOG.write_text(log)
+        RC.write_text(str(returncode))
+    assert returncode == 0, "the book build failed (warnings are errors):\n" + log[-6000:]
     return HTML
 
 
 def test_the_book_builds_without_warnings(built_book):
-    log = (REPO / "_build" / "book_build_fast.log").read_text()
+    log = LOG.read_text()
     # Sphinx's own warnings and errors (the kernels' "[IPKernelApp] WARNING | ..." start-up notes are not)
     warnings = [line for line in log.splitlines() if re.search(r"\b(WARNING|ERROR):", line) and "[IPKernelApp]" not in line]
     assert not warnings, "\n".join(warnings[:20])
@@ -174,3 +183,75 @@ def test_pages_also_render_from_file_urls(built_book, browser):
     report = _inspect(browser, page.as_uri(), "file://", SHOTS / "file_url_ch01.png", page.read_text(encoding="utf-8"))
     assert not report["outside"], report["outside"][:3]
     assert report["math"][1] >= report["math"][0] > 0
+
+
+# ------------------------------------------------------------------------------------------------
+# The two editions: the student book carries no solution, the instructor book carries every one
+# ------------------------------------------------------------------------------------------------
+
+INSTRUCTOR_HTML = REPO / "_build" / "instructor-fast" / "_build" / "html"
+
+
+def _page_text(page: Path) -> str:
+    """The visible text of an HTML page: tags removed (highlighted code is split into spans), entities decoded."""
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+
+
+def _solution_lines() -> dict[str, list[str]]:
+    """For each exercise notebook, the distinctive lines of its solutions: code its student notebook does not contain
+    (a fix-the-bugs exercise hands out most of its answer's lines, broken ones among them)."""
+    import ast
+    import json
+
+    lines = {}
+    for module in sorted((REPO / "exercises" / "solutions").glob("ch*.py")):
+        student = "\n".join("".join(c["source"]) for c in json.loads(
+            (REPO / "exercises" / f"{module.stem}.ipynb").read_text(encoding="utf-8"))["cells"])
+        source = module.read_text(encoding="utf-8").splitlines()
+        tree = ast.parse("\n".join(source))
+        picked = []
+        for fn in (n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))):
+            statements = fn.body[1:] if isinstance(fn.body[0], ast.Expr) and isinstance(
+                getattr(fn.body[0], "value", None), ast.Constant) else fn.body  # without the docstring
+            if not statements:
+                continue
+            body = [source[i - 1].strip() for i in range(statements[0].lineno, fn.end_lineno + 1)]
+            body = [b.split("  #")[0].strip() for b in body if len(b) > 20 and not b.startswith("#")]
+            body = [b for b in body if b not in student]
+            if body:
+                picked.append(max(body, key=len))
+        lines[module.stem] = picked
+    return lines
+
+
+@pytest.fixture(scope="module")
+def instructor_book(built_book):
+    env = dict(os.environ, COURSE_FAST="1", BOOK_SKIP_SETUP="1", BOOK_EDITION="instructor")
+    result = subprocess.run(["bash", "scripts/build_book.sh"], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=3600)
+    log = result.stdout + result.stderr
+    (REPO / "_build" / "book_build_instructor_fast.log").write_text(log)
+    assert result.returncode == 0, "the instructor edition failed to build (warnings are errors):\n" + log[-6000:]
+    return INSTRUCTOR_HTML
+
+
+def test_student_edition_contains_no_solution(built_book):
+    """The student's exercise pages hold the TODO stubs, never the answers (the chapters may teach the same code)."""
+    for name, lines in _solution_lines().items():
+        text = _page_text(built_book / "exercises" / f"{name}.html")
+        leaks = [line for line in lines if line in text]
+        assert not leaks, f"exercises/{name}: solution code in the student edition: {leaks}"
+        assert "raise NotImplementedError" in text, f"exercises/{name}: the student page has no TODO stub"
+    assert not list(built_book.rglob("solutions/*")), "the student edition publishes the solutions folder"
+
+
+def test_instructor_edition_contains_every_solution_and_its_check(instructor_book):
+    for name, lines in _solution_lines().items():
+        text = _page_text(instructor_book / "exercises" / f"{name}.html")
+        missing = [line for line in lines if line not in text]
+        assert not missing, f"{name}: solution lines missing from the instructor page: {missing}"
+        assert "all checks passed" in text, f"{name}: the checkers' verdicts are not on the instructor page"
+        assert "raise NotImplementedError" not in text, f"{name}: an exercise is still unanswered"
+    assert "Instructor edition" in (instructor_book / "book" / "intro.html").read_text(encoding="utf-8")  # the banner

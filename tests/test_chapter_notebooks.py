@@ -1,0 +1,50 @@
+"""Every chapter notebook runs top to bottom in FAST mode, its own asserts included.
+
+The notebooks are executed once, by the FAST book build (scripts/build_book.sh, which scripts/test.sh runs
+first), into the build's jupyter-cache; each test here looks up its notebook, as it is now, in that cache and
+reports the notebook's traceback if it failed. Run alone (without COURSE_BOOK_PREBUILT=1), the module first
+executes whatever the cache lacks, the way the build does.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / "_build" / "fast" / "_build" / ".jupyter_cache"
+NOTEBOOKS = sorted(p for p in (REPO / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+@pytest.fixture(scope="module")
+def cache():
+    from jupyter_cache import get_cache
+
+    if os.environ.get("COURSE_BOOK_PREBUILT") != "1":
+        env = dict(os.environ, COURSE_FAST="1", OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1")
+        subprocess.run([sys.executable, str(REPO / "scripts" / "pre_execute.py"), str(CACHE), *map(str, NOTEBOOKS)],
+                       cwd=REPO, env=env, check=True, timeout=3600)
+    if not CACHE.exists():
+        pytest.fail(f"No FAST execution cache at {CACHE}: run `COURSE_FAST=1 bash scripts/build_book.sh` first.")
+    return get_cache(CACHE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(REPO / "chapters").with_suffix("").as_posix())
+def test_chapter_notebook_runs_in_fast_mode(cache, path):
+    try:
+        cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        return  # executed without an error, in its current version
+    except KeyError:
+        pass
+    try:
+        traceback = cache.get_project_record(str(path)).traceback
+    except KeyError:
+        traceback = None
+    rel = path.relative_to(REPO)
+    pytest.fail(f"{rel} did not run to the end in FAST mode:\n{traceback[-4000:]}" if traceback else
+                f"{rel} has no successful FAST execution in {CACHE.relative_to(REPO)} (the book build did not "
+                "reach it, or it changed since): run `COURSE_FAST=1 bash scripts/build_book.sh`.")
