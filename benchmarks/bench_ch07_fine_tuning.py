@@ -17,6 +17,7 @@ TF-IDF + LR on gensim's 200 movie-review sentences, 3-way probabilities mapped w
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from dataclasses import replace
@@ -43,6 +44,51 @@ def _entry(value, unit, baseline, baseline_value, seconds, setting):
     return {"value": round(float(value), 4), "unit": unit, "baseline": baseline,
             "baseline_value": None if baseline_value is None else round(float(baseline_value), 4),
             "seconds": round(float(seconds), 1), "setting": setting}
+
+
+def curve_entries(results: dict, curve: dict, mode: str, n_test: int, n_small: int, n_full: int | None,
+                  note: str = "") -> dict:
+    """results.json entries of the learning curve and of the two targets, each where its size was measured."""
+    entries = {}
+    for name, r in results.items():
+        method, n = name.split("/")[2], int(name.split("=")[1])
+        entries[name + "/macro_f1"] = _entry(
+            r["metrics"]["macro_f1"], "macro-F1", "TF-IDF + LR, same labelled set", curve[("tfidf_lr", n)]["macro_f1"],
+            r["seconds"], f"{mode}: n={n}, test={n_test}, accuracy {r['metrics']['accuracy']:.3f}; {r['setting']}{note}")
+    if ("finetuned", n_small) in curve:
+        gap = curve[("finetuned", n_small)]["macro_f1"] - curve[("tfidf_lr", n_small)]["macro_f1"]
+        entries[f"ch07/target/finetuned_minus_tfidf_at_{n_small}"] = _entry(
+            gap, "macro-F1 points (fraction)", "target: at least +0.05", 0.05,
+            results[f"ch07/learning_curve/finetuned/n={n_small}"]["seconds"], f"{mode}: test macro-F1 difference{note}")
+    if n_full is not None and ("finetuned", n_full) in curve:
+        gap_full = curve[("finetuned", n_full)]["macro_f1"] - curve[("tfidf_lr", n_full)]["macro_f1"]
+        entries["ch07/target/finetuned_minus_tfidf_full"] = _entry(
+            gap_full, "macro-F1 points (fraction)", "target: at least 0 with <= 5 CPU-minutes", 0.0,
+            results[f"ch07/learning_curve/finetuned/n={n_full}"]["seconds"], f"{mode}: n={n_full}{note}")
+    return entries
+
+
+LOG_LINE = re.compile(r"^\[ch07\]\s+(\S+) n=(\d+)\s+macro-F1 ([\d.]+) accuracy ([\d.]+) train (\d+) s \| (.*)$")
+
+
+def entries_from_log(log_text: str) -> dict:
+    """The entries of a full-mode run that was stopped before it finished, from the ``[ch07]`` lines it printed.
+
+    Every run prints its result as soon as it ends; a run of all sizes takes about an hour, so when one has to be
+    stopped, the finished runs are recorded from its log (metrics to three decimals, as printed) rather than lost.
+    """
+    results, curve = {}, {}
+    for line in log_text.splitlines():
+        m = LOG_LINE.match(line.strip())
+        if m:
+            method, n, f1, acc, seconds, setting = m.groups()
+            metrics = {"macro_f1": float(f1), "accuracy": float(acc)}
+            curve[(method, int(n))] = metrics
+            results[f"ch07/learning_curve/{method}/n={n}"] = {"metrics": metrics, "seconds": float(seconds),
+                                                              "setting": setting}
+    n_full = max(n for _, n in curve) if curve else None
+    return curve_entries(results, curve, "full", n_test=len(ft.tweet_splits()["test"]), n_small=300, n_full=n_full,
+                         note=" (recorded from the log of a run stopped before its last sizes)")
 
 
 def run(mode: str) -> dict:
@@ -124,26 +170,8 @@ def run(mode: str) -> dict:
             if method == "finetuned" and (size is None or not full):
                 final_model = out.model
 
-    entries = {}
-    for name, r in results.items():
-        method, n = name.split("/")[2], int(name.split("=")[1])
-        base = curve[("tfidf_lr", n)]
-        entries[name + "/macro_f1"] = _entry(
-            r["metrics"]["macro_f1"], "macro-F1", "TF-IDF + LR, same labelled set", base["macro_f1"], r["seconds"],
-            f"{mode}: n={n}, test={len(test)}, accuracy {r['metrics']['accuracy']:.3f}; {r['setting']}")
-
-    # the targets, each where its size was measured in this run (BENCH_CH07_SIZES may re-measure only some)
-    n_small, n_full = (300 if full else 100), len(train_all)
-    if ("finetuned", n_small) in curve:
-        gap = curve[("finetuned", n_small)]["macro_f1"] - curve[("tfidf_lr", n_small)]["macro_f1"]
-        entries[f"ch07/target/finetuned_minus_tfidf_at_{n_small}"] = _entry(
-            gap, "macro-F1 points (fraction)", "target: at least +0.05", 0.05,
-            results[f"ch07/learning_curve/finetuned/n={n_small}"]["seconds"], f"{mode}: test macro-F1 difference")
-    if full and ("finetuned", n_full) in curve:
-        gap_full = curve[("finetuned", n_full)]["macro_f1"] - curve[("tfidf_lr", n_full)]["macro_f1"]
-        entries["ch07/target/finetuned_minus_tfidf_full"] = _entry(
-            gap_full, "macro-F1 points (fraction)", "target: at least 0 with <= 5 CPU-minutes", 0.0,
-            results[f"ch07/learning_curve/finetuned/n={n_full}"]["seconds"], f"{mode}: n={n_full}")
+    entries = curve_entries(results, curve, mode, n_test=len(test), n_small=300 if full else 100,
+                            n_full=len(train_all) if full else None)
     if final_model is None:
         return entries
 
@@ -156,11 +184,19 @@ def run(mode: str) -> dict:
     acc_tfidf = (ft.polarity_from_3way(tfidf_full.predict_proba(list(reviews["text"]))) == y_rev).mean()
     entries["ch07/out_of_domain/movie_reviews_accuracy"] = _entry(
         acc_ft, "accuracy", "TF-IDF + LR trained on the same tweets", acc_tfidf, time.perf_counter() - start,
-        f"{mode}: {len(y_rev)} sentences, 3-way -> 2-way by P(positive) > P(negative); fine-tuned on n={n_full if full else 100}")
+        f"{mode}: {len(y_rev)} sentences, 3-way -> 2-way by P(positive) > P(negative); fine-tuned on n={len(train_all) if full else 100}")
     return entries
 
 
 if __name__ == "__main__":
     import json
+    import sys
 
-    print(json.dumps(run("fast" if config.is_fast() else "full"), indent=2))
+    if len(sys.argv) == 3 and sys.argv[1] == "--from-log":  # python benchmarks/bench_ch07_fine_tuning.py --from-log LOG
+        from run import record  # benchmarks/run.py: merges into results.json under its lock
+
+        found = entries_from_log(open(sys.argv[2], encoding="utf-8").read())
+        record(found)
+        print(f"recorded {len(found)} entries from {sys.argv[2]}")
+    else:
+        print(json.dumps(run("fast" if config.is_fast() else "full"), indent=2))
