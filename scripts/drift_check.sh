@@ -2,6 +2,7 @@
 # Drift check: do the notebooks still run with the NEWEST Hugging Face libraries?
 #
 #   bash scripts/drift_check.sh            # report in _build/drift/report.md
+#   bash scripts/drift_check.sh 09_        # only the notebooks whose path contains "09_"
 #
 # Run it weekly (a cron job or a scheduled CI workflow; it is not part of the tests' pass/fail). It builds
 # a throw-away environment in _build/drift/venv from requirements.txt, upgrades transformers, datasets,
@@ -23,7 +24,7 @@ echo "torch==2.13.0" > "$out/constraints.txt"  # never a CUDA build, never a tor
 "${pip[@]}" --no-deps .  # a copy of course_utils, not an editable link
 export COURSE_FAST=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=1
 "$out/venv/bin/python" -m course_utils fill-exercises "$out/filled_exercises" > /dev/null
-"$out/venv/bin/python" - "$out" <<'PY'
+"$out/venv/bin/python" - "$out" "${1:-}" <<'PY'
 import subprocess, sys, time
 from pathlib import Path
 
@@ -36,6 +37,7 @@ wanted = ("transformers", "datasets", "tokenizers", "accelerate", "sentence-tran
 lines = ["# Drift check", "", "Library versions: " + ", ".join(
     l for l in versions.splitlines() if l.split("==")[0].lower() in wanted), "", "| notebook | result |", "|---|---|"]
 notebooks = sorted(Path("chapters").rglob("*.ipynb")) + sorted((out / "filled_exercises").glob("*.ipynb"))
+notebooks = [p for p in notebooks if sys.argv[2] in str(p)]
 broken = 0
 for path in notebooks:
     if ".ipynb_checkpoints" in path.parts:
