@@ -43,8 +43,9 @@ def _gpt(mode: str) -> dict:
     setting = (f"{mode}: {n_params:,} params, V={len(tok)}, block {block}, {GPT_STEPS[mode]} steps x "
                f"{pretraining.gpt_train_settings(fast)['per_device_train_batch_size']} blocks, "
                f"training {run['seconds']:.0f} s on {torch.get_num_threads()} threads, 5 held-out evaluations included")
-    # the Trainer's evaluations every fifth of the run: held-out loss on disjoint blocks (no sliding window), so
-    # slightly above the final sliding-window figure; the learning rate is still decaying at the earlier points
+    # the Trainer's evaluations every fifth of the run: mean loss over the held-out blocks of group_texts (which run
+    # across article ends), not the per-article count of the final figure, so the two differ a little; the learning
+    # rate is still decaying at the earlier points
     curve = {f"ch06/tiny_gpt/heldout_block_perplexity_after_{log['step']}_steps": {
         "value": round(math.exp(log["eval_loss"]), 2), "unit": "perplexity (BPE tokens, disjoint blocks of the held-out articles)",
         "baseline": f"best n-gram: {best_n}-gram modified Kneser-Ney on the same tokens",
