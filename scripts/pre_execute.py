@@ -12,6 +12,7 @@ is simply not cached, and Sphinx then runs it again and reports the error proper
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from datetime import datetime
@@ -46,6 +47,8 @@ def forget_stale_benchmark_pages(cache, notebooks: list[str]) -> None:
             continue
         if record.created < changed:
             cache.remove_cache(record.pk)
+            # Sphinx re-reads only sources whose mtime changed: without this it would keep the old page
+            os.utime(path)
             print(f"==> {path}: benchmark figures changed since its last run, executing it again", flush=True)
 
 
