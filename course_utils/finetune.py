@@ -251,6 +251,15 @@ def _time_limit_callback(max_seconds):
     return TimeLimit()
 
 
+def _quiet(trainer, verbose: bool):
+    """Without ``verbose`` the Trainer prints nothing: with tqdm disabled it would print every log dict instead."""
+    from transformers.trainer_callback import PrinterCallback
+
+    if not verbose:
+        trainer.remove_callback(PrinterCallback)
+    return trainer
+
+
 def finetune(train, validation, settings: FinetuneSettings, checkpoint: str, output_dir, tokenizer=None,
              early_stopping_patience: int | None = None, eval_on_train: bool = False,
              verbose: bool = False) -> FinetuneResult:
@@ -290,6 +299,7 @@ def finetune(train, validation, settings: FinetuneSettings, checkpoint: str, out
     trainer = Trainer(model=model, args=args, train_dataset=train_tok, eval_dataset=eval_set,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
                       compute_metrics=compute_metrics, callbacks=callbacks)
+    _quiet(trainer, verbose)
     start = time.perf_counter()
     out = trainer.train()
     seconds = time.perf_counter() - start
@@ -433,6 +443,7 @@ def train_zh_classifier(splits, output_dir, fast: bool = False, verbose: bool = 
     trainer = Trainer(model=model, args=args, train_dataset=train_tok, eval_dataset=val_tok,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
                       compute_metrics=compute_metrics)
+    _quiet(trainer, verbose)
     start = time.perf_counter()
     trainer.train()
     return trainer.model.eval(), tokenizer, trainer, time.perf_counter() - start

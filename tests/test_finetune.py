@@ -82,9 +82,11 @@ def test_zh_tokenizer_is_character_level():
     ("tweet-classifier", ["I love this!", "worst day ever"]),
     ("zh-review-classifier", ["质量很好，非常满意", "太差了"]),
 ])
-def test_recipe_builds_fast_and_loads_with_pipeline(name, texts, monkeypatch, tmp_path):
+def test_recipe_builds_fast_and_loads_with_pipeline(name, texts, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     folder = course_models.ensure(name)
+    printed = capsys.readouterr().out
+    assert "train_runtime" not in printed and "'loss'" not in printed, "the Trainer printed its log dicts"
     classifier = pipeline("text-classification", model=str(folder))
     out = classifier(texts)
     names = set(classifier.model.config.id2label.values())
