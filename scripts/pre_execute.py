@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
@@ -37,7 +37,8 @@ def forget_stale_benchmark_pages(cache, notebooks: list[str]) -> None:
     """
     if not RESULTS.exists():
         return
-    changed = datetime.fromtimestamp(RESULTS.stat().st_mtime)
+    # jupyter-cache stores naive UTC times: compare in UTC, or a machine east of Greenwich re-runs every page for hours
+    changed = datetime.fromtimestamp(RESULTS.stat().st_mtime, timezone.utc).replace(tzinfo=None)
     for path in notebooks:
         if "bench_results" not in Path(path).read_text(encoding="utf-8"):
             continue

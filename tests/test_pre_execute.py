@@ -43,3 +43,24 @@ def test_stale_benchmark_page_is_forgotten_and_touched(tmp_path, monkeypatch):
     assert len(cache.list_cache_records()) == 1  # only the page without benchmark figures stays cached
     assert Path(bench_page).stat().st_mtime > 1_000_000  # touched, so Sphinx reads the page again
     assert Path(plain_page).stat().st_mtime == 1_000_000
+
+
+def test_fresh_page_is_kept_in_any_time_zone(tmp_path, monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Shanghai")  # local clocks 8 hours ahead of the cache's UTC times
+    time.tzset()
+    try:
+        pre_execute = _load_pre_execute()
+        cache = get_cache(tmp_path / "cache")
+        results = tmp_path / "results.json"
+        results.write_text("{}")
+        monkeypatch.setattr(pre_execute, "RESULTS", results)
+        bench_page = _notebook(tmp_path / "bench.ipynb", "import course_utils.bench_results")
+        time.sleep(0.01)
+        cache.cache_notebook_file(bench_page, check_validity=False)  # executed after the benchmark run
+
+        pre_execute.forget_stale_benchmark_pages(cache, [bench_page])
+
+        assert len(cache.list_cache_records()) == 1
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
