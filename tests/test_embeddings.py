@@ -70,9 +70,9 @@ def test_manual_pooling_and_encode_match_sentence_transformers(minilm):
         hidden = model(**batch).last_hidden_state
     ours = F.normalize(embeddings.mean_pool(hidden, batch["attention_mask"]), dim=-1)
     reference = SentenceTransformer(checkpoint, device="cpu").encode(SENTENCES, convert_to_tensor=True)
-    torch.testing.assert_close(ours, reference, atol=1e-5, rtol=1e-4)
-    torch.testing.assert_close(embeddings.encode(SENTENCES, tokenizer, model, batch_size=3), reference,
-                               atol=1e-5, rtol=1e-4)
+    tol = dict(atol=1.2e-4, rtol=1.2e-4)  # computed from 6 layers' output: 6 x 2e-5 (CONTRIBUTING.md)
+    torch.testing.assert_close(ours, reference, **tol)
+    torch.testing.assert_close(embeddings.encode(SENTENCES, tokenizer, model, batch_size=3), reference, **tol)
     naive = F.normalize(hidden.mean(dim=1), dim=-1)  # padding-blind: wrong for the padded sentences
     assert not torch.allclose(naive, reference, atol=1e-3)
 
@@ -81,8 +81,9 @@ def test_encode_keeps_order_and_rejects_bad_input(minilm):
     _, tokenizer, model = minilm
     forward = embeddings.encode(SENTENCES, tokenizer, model, batch_size=2)
     backward = embeddings.encode(SENTENCES[::-1], tokenizer, model, batch_size=2)
-    torch.testing.assert_close(forward, backward.flip(0), atol=1e-5, rtol=1e-4)
-    torch.testing.assert_close(forward.norm(dim=1), torch.ones(len(SENTENCES)))
+    tol = dict(atol=1.2e-4, rtol=1.2e-4)  # computed from 6 layers' output: 6 x 2e-5 (CONTRIBUTING.md)
+    torch.testing.assert_close(forward, backward.flip(0), **tol)
+    torch.testing.assert_close(forward.norm(dim=1), torch.ones(len(SENTENCES)), atol=1e-5, rtol=1e-5)  # a sum of 384
     with pytest.raises(ValueError, match="not a single string"):
         embeddings.encode("one sentence", tokenizer, model)
     with pytest.raises(ValueError, match="empty"):

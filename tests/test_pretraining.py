@@ -69,12 +69,13 @@ def test_ngram_and_gpt_score_the_same_tokens(small_tokenizer):
     # a window longer than every article scores each article in one pass: the same as any stride
     g_whole = pretraining.gpt_token_nll(model, [a[:40] for a in ids], tok.eos_token_id, window=64, stride=16)
     g_whole2 = pretraining.gpt_token_nll(model, [a[:40] for a in ids], tok.eos_token_id, window=64, stride=64)
-    np.testing.assert_allclose(g_whole, g_whole2, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g_whole, g_whole2, rtol=2e-5, atol=2e-5)  # one GPT layer (CONTRIBUTING.md)
     # the sliding window's scores equal a direct forward pass over the first window
     seq = torch.tensor([[tok.eos_token_id] + ids[0][:63]])
     with torch.no_grad():
         direct = -torch.log_softmax(model(seq).logits[0, :-1], -1).gather(-1, seq[0, 1:, None])[:, 0]
-    np.testing.assert_allclose(g_sliding[:63], direct.double().numpy(), rtol=1e-5, atol=1e-5)
+    # one GPT layer, run in a padded batch of 16 against a batch of 1 (CONTRIBUTING.md)
+    np.testing.assert_allclose(g_sliding[:63], direct.double().numpy(), rtol=2e-5, atol=2e-5)
     with pytest.raises(CourseError, match="stride"):
         pretraining.gpt_token_nll(model, ids, tok.eos_token_id, window=64, stride=100)
 

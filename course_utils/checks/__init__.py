@@ -54,7 +54,11 @@ def as_tensor(x, what: str) -> torch.Tensor:
 
 
 def tensors_close(a: torch.Tensor, b: torch.Tensor, atol: float = 1e-5, rtol: float = 1e-4) -> bool:
-    """Same shape and the same values within tolerance, compared in float64 (NaN equals NaN)."""
+    """Same shape and the same values within tolerance, compared in float64 (NaN equals NaN).
+
+    The defaults fit a short float32 chain (one matmul, attention or reduction; CONTRIBUTING.md), with room
+    for a student who sums in another order; a checker for a deeper exercise passes its own tolerance.
+    """
     if tuple(a.shape) != tuple(b.shape):
         return False
     return torch.allclose(a.detach().double(), b.detach().double(), atol=atol, rtol=rtol, equal_nan=True)

@@ -13,6 +13,8 @@ import torch
 from ..errors import CheckFailed
 from . import call_student, fail, passed
 
+# every exercise here is a short float32 chain (element-wise, or sums of <= 50 terms): a few u; 1e-4 leaves room
+# for another summation order, and the typical mistakes differ by percents
 _RTOL, _ATOL = 1e-4, 1e-5
 
 

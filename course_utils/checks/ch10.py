@@ -101,10 +101,12 @@ def check_weat_effect_size(weat_effect_size) -> None:
             fail(f"weat_effect_size returned {type(got).__name__} {got!r}; return one number (a float).")
         variants = _effect_size_variants(X, Y, A, B)
         true = variants.pop("reference")
-        if np.isclose(got, true, rtol=1e-5, atol=1e-8):
+        # atol: d is a difference of mean cosines over their spread; near 0 (second case, d = 0.013) a float32
+        # student is 1.5e-7 off, more than rtol allows; the mistakes differ by more than 5e-4
+        if np.isclose(got, true, rtol=1e-5, atol=1e-5):
             continue
         for value, message in variants.values():
-            if np.isclose(got, value, rtol=1e-5, atol=1e-8):
+            if np.isclose(got, value, rtol=1e-5, atol=1e-5):
                 fail(f"Expected d = {true:.4f}, got {got:.4f}: {message}")
         fail(f"Expected d = {true:.4f}, got {got:.4f}. Check each step: cosines of unit vectors, s(w) as the "
              "difference of two means, then (mean over X - mean over Y) / std over X and Y together (ddof=1).")
@@ -249,6 +251,7 @@ def _saliency_variants(model, input_ids, attention_mask, target) -> dict:
 
 
 def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    # a backward pass (CONTRIBUTING.md): 1e-4 relative to the largest score, so small scores keep an atol
     return a.shape == b.shape and bool((a - b).abs().max() <= 1e-4 * b.abs().max() + 1e-7)
 
 
