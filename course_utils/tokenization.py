@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from .assets import asset_path, hub_reachable
+from .assets import asset_path, hub_reachable, hub_revision
 from .errors import CourseError
 
 GPT2_HUB_ID = "openai-community/gpt2"
@@ -105,7 +105,7 @@ def gpt2_tokenizer(use_hub: bool | None = None):
     if use_hub is None:
         use_hub = hub_reachable()
     if use_hub:
-        return AutoTokenizer.from_pretrained(GPT2_HUB_ID)
+        return AutoTokenizer.from_pretrained(GPT2_HUB_ID, revision=hub_revision(GPT2_HUB_ID))
     from tokenizers import Tokenizer
 
     backend = Tokenizer.from_str(_offline_gpt2_backend().to_str())  # a copy: callers may change padding etc.

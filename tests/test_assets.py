@@ -4,7 +4,7 @@ import time
 import pytest
 
 from course_utils import assets
-from course_utils.errors import AssetMissingError
+from course_utils.errors import AssetMissingError, CourseError
 
 
 def test_every_asset_is_installed_and_documented():
@@ -90,3 +90,36 @@ def test_offline_flags_skip_the_network_entirely(monkeypatch):
         assert assets.hub_reachable() is False
     finally:
         assets.hub_reachable.cache_clear()
+
+
+@pytest.mark.parametrize("value", ["yes", "ofline", "1"])
+def test_a_mistyped_hub_mode_is_one_clear_sentence(monkeypatch, value):
+    monkeypatch.setenv("COURSE_HUB", value)
+    assets.hub_reachable.cache_clear()
+    try:
+        with pytest.raises(CourseError, match="is not a Hub mode: use auto"):
+            assets.hub_reachable()
+    finally:
+        assets.hub_reachable.cache_clear()
+
+
+def test_hub_modes_offline_and_cache_decide_without_the_network(monkeypatch):
+    def no_network(*a, **k):
+        raise AssertionError("the probe touched the network")
+
+    monkeypatch.setattr(assets.socket, "create_connection", no_network)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    for mode, expected in [("offline", False), ("cache", True), ("OFFLINE ", False)]:
+        monkeypatch.setenv("COURSE_HUB", mode)
+        assets.hub_reachable.cache_clear()
+        try:
+            assert assets.hub_reachable() is expected, mode
+        finally:
+            assets.hub_reachable.cache_clear()
+
+
+def test_every_pinned_revision_is_a_full_commit_hash():
+    for hub_id, revision in assets.HUB_REVISIONS.items():
+        assert len(revision) == 40 and int(revision, 16) >= 0, hub_id
+    with pytest.raises(CourseError, match="pins no revision"):
+        assets.hub_revision("bert-base-uncased")
