@@ -1,4 +1,4 @@
-"""Measure the course's performance figures and write them to benchmarks/results.json.
+"""Measure the course's performance figures and write them to course_utils/course_data/benchmark_results.json.
 
     python benchmarks/run.py                 # everything: notebook times in FAST and full mode, install size
     python benchmarks/run.py --modes fast    # only FAST-mode notebook times (a couple of minutes)
@@ -34,7 +34,8 @@ from filelock import FileLock
 import notebook_values  # benchmarks/, on sys.path when this script runs
 
 REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "benchmarks" / "results.json"
+# shipped with the package, so that a chapter opened outside the repository (Colab) shows them too
+RESULTS = REPO / "course_utils" / "course_data" / "benchmark_results.json"
 BUDGET_S = {"fast": 60, "full": 300}
 
 
@@ -75,7 +76,7 @@ def bench_modules() -> list[Path]:
 
 
 def record(entries: dict) -> None:
-    """Merge ``entries`` into results.json (locked read-modify-write)."""
+    """Merge ``entries`` into the results file (locked read-modify-write)."""
     with FileLock(str(RESULTS) + ".lock"):
         results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
         results.update(entries)

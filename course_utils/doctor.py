@@ -28,7 +28,7 @@ def _check_packages() -> list[tuple[str, str, str]]:
         try:
             have = md.version(name)
         except md.PackageNotFoundError:
-            rows.append(("FAIL", name, f"not installed: run `pip install -r requirements.txt` (tested with {tested})"))
+            rows.append(("FAIL", name, f"not installed: run `python install.py` (tested with {tested})"))
             continue
         base = have.split("+")[0]
         status = "ok" if base == tested else "warn"
@@ -67,6 +67,19 @@ def _check_model_loads() -> list[tuple[str, str, str]]:
         return [("FAIL", "load all-MiniLM-L6-v2", f"{type(err).__name__}: {str(err).splitlines()[0]}")]
 
 
+def _check_lab() -> list[tuple[str, str, str]]:
+    """JupyterLab and jupyterlab-myst: needed to open the notebooks locally, not on Colab."""
+    rows = []
+    for name, why in [("jupyterlab", "to open the notebooks on this computer"),
+                      ("jupyterlab-myst", "so that citations, exercises and diagrams render")]:
+        try:
+            rows.append(("ok", name, md.version(name)))
+        except md.PackageNotFoundError:
+            rows.append(("warn", name, f"not installed: needed {why} (`python install.py` "
+                                       "installs it; not needed on Colab)"))
+    return rows
+
+
 def _check_book_tools() -> list[tuple[str, str, str]]:
     """Only needed to build the HTML book, not to run the notebooks: reported as warnings."""
     import shutil
@@ -86,19 +99,24 @@ def _check_book_tools() -> list[tuple[str, str, str]]:
 
 def run_doctor() -> int:
     """Print a report and return 0 when the book can run, 1 when something must be fixed."""
-    py_ok = sys.version_info >= (3, 10)
-    rows = [("ok" if py_ok else "FAIL", "python", sys.version.split()[0] + ("" if py_ok else " (need 3.10 or newer)"))]
+    py_ok = sys.version_info >= (3, 11)
+    rows = [("ok" if py_ok else "FAIL", "python", sys.version.split()[0] + ("" if py_ok else " (need 3.11 or newer)"))]
     rows += _check_packages()
     try:
         import torch
 
         threads = torch.get_num_threads()
         rows.append(("ok", "torch device", f"cpu, {threads} threads" + (", CUDA available" if torch.cuda.is_available() else "")))
+        build = "CPU build" if torch.version.cuda is None else (
+            f"CUDA {torch.version.cuda} build (fine with a GPU; on a CPU-only computer "
+            "`python install.py` installs the much smaller CPU build)")
+        rows.append(("ok", "torch build", build))
     except ImportError:
         pass
     rows += _check_assets()
     if all(r[0] != "FAIL" for r in rows if r[1] in ("torch", "transformers")):
         rows += _check_model_loads()
+    rows += _check_lab()
     rows += _check_book_tools()
     rows.append(("ok", "Hugging Face Hub", "reachable" if hub_reachable() else "offline: packaged models will be used"))
     rows.append(("ok", "execution mode", mode_name() + " (set COURSE_FAST=1 for FAST)"))

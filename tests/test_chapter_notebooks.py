@@ -1,12 +1,17 @@
 """Every chapter notebook runs top to bottom in FAST mode, its own asserts included.
 
 The notebooks are executed once, by the FAST book build (scripts/build_book.sh, which scripts/test.sh runs
-first), into the build's jupyter-cache; each test here looks up its notebook, as it is now, in that cache and
-reports the notebook's traceback if it failed. Run alone (without COURSE_BOOK_PREBUILT=1), the module first
+first), into the build's jupyter-cache. scripts/test.sh sets BOOK_ALONE=1, so that each notebook runs alone:
+copied into an empty folder and executed as a non-root user in the wheel-installed student environment with
+the network cut (scripts/student_env.py); a notebook that passes only inside the repository fails here.
+Each test looks up its notebook, as it is now, in that cache and reports the notebook's traceback if it
+failed. Run alone (without COURSE_BOOK_PREBUILT=1), the module first
 executes whatever the cache lacks, the way the build does.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -33,8 +38,24 @@ def cache():
     return get_cache(CACHE)
 
 
+def alone_failure(path: Path) -> str | None:
+    """The traceback of this notebook's last run alone (scripts/student_env.py), if it failed."""
+    failures = CACHE.parent / "alone_failures.json"
+    if not failures.exists():
+        return None
+    entry = json.loads(failures.read_text()).get(str(path))
+    if entry and entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest():
+        return entry["traceback"] or "(no traceback recorded)"
+    return None
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(REPO / "chapters").with_suffix("").as_posix())
 def test_chapter_notebook_runs_in_fast_mode(cache, path):
+    alone = alone_failure(path)
+    if alone:
+        pytest.fail(f"{path.relative_to(REPO)} failed when run alone (an empty folder, the "
+                    f"wheel-installed student environment, a non-root user, no network):\n"
+                    f"{alone[-4000:]}")
     try:
         cache.match_cache_notebook(nbformat.read(path, as_version=4))
         return  # executed without an error, in its current version
