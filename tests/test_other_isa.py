@@ -14,8 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
+from notebook_cache import fail_unless_ran
 
 REPO = Path(__file__).resolve().parent.parent
 ISA_ENV = {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default",
@@ -52,15 +52,4 @@ def cache():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(REPO / "chapters")
                          .with_suffix("").as_posix())
 def test_chapter_notebook_under_another_instruction_set(cache, path):
-    try:
-        cache.match_cache_notebook(nbformat.read(path, as_version=4))
-        return
-    except KeyError:
-        pass
-    try:
-        traceback = cache.get_project_record(str(path)).traceback
-    except KeyError:
-        traceback = None
-    pytest.fail(f"{path.relative_to(REPO)} failed under {ISA_ENV}:\n{traceback[-4000:]}"
-                if traceback else f"{path.relative_to(REPO)} has no run in {CACHE}: run "
-                "`bash scripts/other_isa.sh`.")
+    fail_unless_ran(cache, CACHE, path, f"under {ISA_ENV}", "bash scripts/other_isa.sh")
