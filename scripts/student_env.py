@@ -30,7 +30,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 STUDENT = "course-student"
-SYSTEM_PYTHON = "/usr/bin/python3"  # root's own Python may live where others cannot read
+# the Python the student's install starts from: as root, the system's (root's own Python may
+# live where other users cannot read, as pyenv's under /root); otherwise the one we run on
+SYSTEM_PYTHON = "/usr/bin/python3" if os.geteuid() == 0 else getattr(
+    sys, "_base_executable", sys.executable)
 PASSED_THROUGH = ("COURSE_FAST", "ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY", "MKL_CBWR")
 
 
