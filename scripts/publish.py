@@ -38,6 +38,13 @@ def install_cell(settings: dict) -> str:
         f'    %pip install -q "course_utils[assets] @ git+{{repo}}@{settings["branch"]}"',
     ]
     lines += [f"    %pip install -q --no-deps {spec}" for spec in settings["no_deps"]]
+    # A failed install says so here, not as a ModuleNotFoundError later.
+    lines += [
+        "    importlib.invalidate_caches()",
+        f"    if {MARKER} is None:",
+        '        raise RuntimeError("The course did not install; pip says why "',
+        '                           "above.")',
+    ]
     return "\n".join(lines)
 
 
