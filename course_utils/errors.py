@@ -1,14 +1,18 @@
 """Errors that speak to the student in one sentence.
 
-Every error the course raises on purpose derives from :class:`CourseError`. In Jupyter they are
-shown as ``Name: message`` with no traceback, because the message already says what is wrong and
-what to do; a 60-line trace through library internals would only hide it.
+Every error the course raises on purpose derives from :class:`CourseError`. In
+Jupyter they are shown as ``Name: message`` with no traceback, because the
+message already says what is wrong and what to do; a 60-line trace through
+library internals would only hide it.
 """
+
 from __future__ import annotations
 
 
 class CourseError(Exception):
-    """Base class: the message is one clear sentence saying what is wrong and what to do."""
+    """Base class: the message is one clear sentence saying what is wrong and
+    what to do.
+    """
 
 
 class AssetMissingError(CourseError, FileNotFoundError):
@@ -20,8 +24,9 @@ class CheckFailed(CourseError, AssertionError):
 
 
 def _short_traceback(shell, etype, value, tb, tb_offset=None):
-    """IPython custom-exception handler: show one line. IPython discards what a handler returns, so the
-    handler must display it itself; the kernel still reports the cell as failed."""
+    """IPython custom-exception handler: show one line. IPython discards what a
+    handler returns, so the handler must display it itself; the kernel still
+    reports the cell as failed."""
     stb = [f"{etype.__name__}: {value}"]
     if shell is not None:
         shell._showtraceback(etype, value, stb)
@@ -29,10 +34,11 @@ def _short_traceback(shell, etype, value, tb, tb_offset=None):
 
 
 def install_short_tracebacks() -> bool:
-    """In IPython, show CourseError subclasses as one line instead of a full traceback.
+    """In IPython, show CourseError subclasses as one line instead of a full
+    traceback.
 
-    Returns True when a handler was installed. The cell still counts as failed (nbval and the book
-    build see the error); only the display is shortened.
+    Returns True when a handler was installed. The cell still counts as failed
+    (nbval and the book build see the error); only the display is shortened.
     """
     try:
         from IPython import get_ipython

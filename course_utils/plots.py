@@ -2,6 +2,7 @@
 
 Each returns the ``Axes`` it drew on so that a notebook can add to the figure.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -9,10 +10,23 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .errors import CourseError
 
-def plot_curves(x: Sequence, curves: Mapping[str, Sequence], *, xlabel: str = "", ylabel: str = "",
-                title: str = "", logy: bool = False, marker: str = "o", ax=None):
-    """One line per entry of ``curves`` (label -> y values), all over the same ``x``."""
+
+def plot_curves(
+    x: Sequence,
+    curves: Mapping[str, Sequence],
+    *,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    logy: bool = False,
+    marker: str = "o",
+    ax=None,
+):
+    """One line per entry of ``curves`` (label -> y values), all over the same
+    ``x``.
+    """
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.6))
     for label, ys in curves.items():
@@ -26,13 +40,29 @@ def plot_curves(x: Sequence, curves: Mapping[str, Sequence], *, xlabel: str = ""
     return ax
 
 
-def heatmap(matrix, row_labels: Sequence[str], col_labels: Sequence[str], *, title: str = "",
-            cmap: str = "viridis", annotate: bool = True, fmt: str = "{:.2f}", ax=None, **imshow_kw):
-    """A labelled heat map of a 2-D array (rows x columns), e.g. attention weights or cosine similarities."""
+def heatmap(
+    matrix,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    *,
+    title: str = "",
+    cmap: str = "viridis",
+    annotate: bool = True,
+    fmt: str = "{:.2f}",
+    ax=None,
+    **imshow_kw,
+):
+    """A labelled heat map of a 2-D array (rows x columns), e.g. attention
+    weights or cosine similarities.
+    """
     matrix = np.asarray(matrix, dtype=float)
     if matrix.shape != (len(row_labels), len(col_labels)):
-        raise ValueError(f"heatmap: the matrix is {matrix.shape} but there are {len(row_labels)} row labels "
-                         f"and {len(col_labels)} column labels; pass one label per row and per column.")
+        raise CourseError(
+            f"heatmap: the matrix is {matrix.shape} but there are "
+            f"{len(row_labels)} row labels "
+            f"and {len(col_labels)} column labels; pass one "
+            "label per row and per column."
+        )
     if ax is None:
         size = max(3.0, 0.45 * max(matrix.shape) + 1.5)
         _, ax = plt.subplots(figsize=(size + 1, size))
@@ -42,15 +72,30 @@ def heatmap(matrix, row_labels: Sequence[str], col_labels: Sequence[str], *, tit
     if annotate and matrix.size <= 400:
         middle = (np.nanmax(matrix) + np.nanmin(matrix)) / 2
         for (i, j), value in np.ndenumerate(matrix):
-            ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=8,
-                    color="white" if value < middle else "black")
+            ax.text(
+                j,
+                i,
+                fmt.format(value),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if value < middle else "black",
+            )
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     ax.set_title(title)
     return ax
 
 
-def bar(labels: Sequence[str], values: Sequence[float], *, ylabel: str = "", title: str = "",
-        logy: bool = False, ax=None, fmt: str = "{:.0f}"):
+def bar(
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    ylabel: str = "",
+    title: str = "",
+    logy: bool = False,
+    ax=None,
+    fmt: str = "{:.0f}",
+):
     """A bar chart with each value written above its bar."""
     if ax is None:
         _, ax = plt.subplots(figsize=(max(4, 0.9 * len(labels) + 2), 3.6))

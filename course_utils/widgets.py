@@ -1,18 +1,24 @@
 """Small ipywidgets explorers for the notebooks.
 
-Each explorer shows its first result in an ``HTML`` widget, whose value is saved with the notebook's widget
-state, so the built HTML book shows a sensible static table even though no kernel runs behind it.
+Each explorer shows its first result at once (in an ``HTML`` or ``Output``
+widget whose value is saved with the notebook's widget state), so the built HTML
+book shows a sensible static result even though no kernel runs behind it.
+``tokenizer_explorer`` is chapter 5's; ``generation_playground`` is chapter 6's.
 """
+
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping
 
-DEFAULT_TEXT = "Tokenizers split unbelievably rare words, émojis 🤗 and 中文 differently."
+DEFAULT_TEXT = (
+    "Tokenizers split unbelievably rare words, émojis 🤗 and 中文 differently."
+)
 
 
 def _tokens_and_ids(tokenizer, text: str) -> tuple[list[str], list[int]]:
-    """The pieces and ids of ``text`` (no special tokens) for a transformers or a raw ``tokenizers`` tokenizer."""
+    """The pieces and ids of ``text`` (no special tokens) for a transformers or
+    a raw ``tokenizers`` tokenizer."""
     if hasattr(tokenizer, "encode_batch"):  # tokenizers.Tokenizer
         enc = tokenizer.encode(text, add_special_tokens=False)
         return list(enc.tokens), list(enc.ids)
@@ -20,39 +26,70 @@ def _tokens_and_ids(tokenizer, text: str) -> tuple[list[str], list[int]]:
     return tokenizer.convert_ids_to_tokens(ids), list(ids)
 
 
-def tokenization_table_html(tokenizers: Mapping[str, object], text: str, max_tokens: int = 60) -> str:
-    """An HTML table: one row per tokenizer with its token count, its pieces (as coloured chips) and ids."""
+def tokenization_table_html(
+    tokenizers: Mapping[str, object], text: str, max_tokens: int = 60
+) -> str:
+    """An HTML table: one row per tokenizer with its token count, its pieces (as
+    coloured chips) and ids."""
     rows = []
     for name, tok in tokenizers.items():
         tokens, ids = _tokens_and_ids(tok, text)
         chips = "".join(
-            f'<span style="background:{"#dbeafe" if i % 2 == 0 else "#fde68a"};padding:1px 3px;margin:1px;'
+            "<span "
+            f'style="background:{"#dbeafe" if i % 2 == 0 else "#fde68a"};'
+            "padding:1px 3px;margin:1px;"
             f'border-radius:3px;font-family:monospace;display:inline-block">{html.escape(t)}</span>'
-            for i, t in enumerate(tokens[:max_tokens]))
-        more = f" … (+{len(tokens) - max_tokens})" if len(tokens) > max_tokens else ""
+            for i, t in enumerate(tokens[:max_tokens])
+        )
+        more = (
+            f" … (+{len(tokens) - max_tokens})"
+            if len(tokens) > max_tokens
+            else ""
+        )
         id_text = html.escape(" ".join(map(str, ids[:max_tokens]))) + more
-        rows.append(f"<tr><td style='text-align:left;vertical-align:top'><b>{html.escape(name)}</b></td>"
-                    f"<td style='vertical-align:top'>{len(tokens)}</td>"
-                    f"<td style='text-align:left'>{chips}{more}<br><small style='color:#555'>ids: {id_text}</small></td></tr>")
-    return ("<table style='border-collapse:collapse'><tr><th>tokenizer</th><th>tokens</th>"
-            "<th style='text-align:left'>pieces and ids</th></tr>" + "".join(rows) + "</table>")
+        rows.append(
+            "<tr><td "
+            f"style='text-align:left;vertical-align:top'><b>{html.escape(name)}</b></td>"
+            f"<td style='vertical-align:top'>{len(tokens)}</td>"
+            f"<td style='text-align:left'>{chips}{more}<br><small "
+            f"style='color:#555'>ids: {id_text}</small></td></tr>"
+        )
+    return (
+        "<table "
+        "style='border-collapse:collapse'><tr><th>tokenizer</th><th>tokens</th>"
+        "<th style='text-align:left'>pieces and ids</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
 
 
-def tokenizer_explorer(tokenizers: Mapping[str, object], text: str = DEFAULT_TEXT):
-    """A text box and, below it, every tokenizer's pieces, ids and token count side by side.
+def tokenizer_explorer(
+    tokenizers: Mapping[str, object], text: str = DEFAULT_TEXT
+):
+    """A text box and, below it, every tokenizer's pieces, ids and token count
+    side by side.
 
-    ``tokenizers`` maps a display name to a ``transformers`` tokenizer or a ``tokenizers.Tokenizer``. Typing in
-    the box re-tokenizes (when a kernel runs); the table for ``text`` is part of the saved widget state, so it
-    also shows in the static HTML book. Returns the ``ipywidgets.VBox`` (display it, or leave it last in a cell).
+    ``tokenizers`` maps a display name to a ``transformers`` tokenizer or a
+    ``tokenizers.Tokenizer``. Typing in the box re-tokenizes (when a kernel
+    runs); the table for ``text`` is part of the saved widget state, so it also
+    shows in the static HTML book. Returns the ``ipywidgets.VBox`` (display it,
+    or leave it last in a cell).
     """
     import ipywidgets as widgets
 
     if not isinstance(tokenizers, Mapping) or not tokenizers:
         from .errors import CourseError
 
-        raise CourseError("tokenizer_explorer needs a dict {name: tokenizer} with at least one tokenizer.")
-    box = widgets.Text(value=text, description="Text:", continuous_update=False,
-                       layout=widgets.Layout(width="95%"))
+        raise CourseError(
+            "tokenizer_explorer needs a dict {name: tokenizer} with at least "
+            "one tokenizer."
+        )
+    box = widgets.Text(
+        value=text,
+        description="Text:",
+        continuous_update=False,
+        layout=widgets.Layout(width="95%"),
+    )
     table = widgets.HTML(value=tokenization_table_html(tokenizers, text))
 
     def update(change):
@@ -63,8 +100,111 @@ def tokenizer_explorer(tokenizers: Mapping[str, object], text: str = DEFAULT_TEX
     class _Explorer(widgets.VBox):
         def _repr_mimebundle_(self, **kwargs):
             data = super()._repr_mimebundle_(**kwargs)
-            if isinstance(data, dict):  # a static fallback for viewers that cannot show widgets
-                data["text/html"] = f"<p><code>{html.escape(box.value)}</code></p>" + table.value
+            if isinstance(
+                data, dict
+            ):  # a static fallback for viewers that cannot show widgets
+                data["text/html"] = (
+                    f"<p><code>{html.escape(box.value)}</code></p>"
+                    + table.value
+                )
             return data
 
     return _Explorer([box, table])
+
+
+def generation_playground(
+    model, tokenizer, prompt: str = "The history of", seed: int = 0
+):
+    """An ipywidgets form: prompt, strategy, temperature, top-k, top-p,
+    repetition penalty, max_new_tokens.
+
+    Press *Generate* to continue the prompt (with chapter 6's
+    ``settings_config`` and ``generate``); the output of the default settings is
+    shown from the start, so a static rendering (the built book) shows a real
+    result.
+    """
+    import ipywidgets as w
+    from IPython.display import display
+
+    from .generation import STRATEGIES, generate, settings_config
+
+    style = {"description_width": "150px"}
+    text = w.Text(
+        value=prompt,
+        description="prompt",
+        style=style,
+        layout=w.Layout(width="600px"),
+    )
+    strategy = w.Dropdown(
+        options=STRATEGIES,
+        value="sampling",
+        description="strategy",
+        style=style,
+    )
+    temperature = w.FloatSlider(
+        value=0.8,
+        min=0.1,
+        max=2.0,
+        step=0.1,
+        description="temperature",
+        style=style,
+    )
+    top_k = w.IntSlider(
+        value=50, min=0, max=200, description="top-k (0 = off)", style=style
+    )
+    top_p = w.FloatSlider(
+        value=0.95,
+        min=0.05,
+        max=1.0,
+        step=0.05,
+        description="top-p (1 = off)",
+        style=style,
+    )
+    penalty = w.FloatSlider(
+        value=1.2,
+        min=1.0,
+        max=2.0,
+        step=0.05,
+        description="repetition penalty",
+        style=style,
+    )
+    max_new = w.IntSlider(
+        value=40, min=5, max=120, description="max_new_tokens", style=style
+    )
+    button = w.Button(description="Generate", button_style="primary")
+    out = w.Output(
+        layout=w.Layout(border="1px solid #ccc", padding="4px", width="600px")
+    )
+
+    def run(_=None):
+        config = settings_config(
+            strategy.value,
+            temperature.value,
+            top_k.value,
+            top_p.value,
+            penalty.value,
+            max_new.value,
+            tokenizer=tokenizer,
+        )
+        result = generate(model, tokenizer, text.value, config, seed=seed)
+        out.clear_output()
+        with out:
+            print(text.value + result)
+
+    button.on_click(run)
+    box = w.VBox(
+        [
+            text,
+            strategy,
+            temperature,
+            top_k,
+            top_p,
+            penalty,
+            max_new,
+            button,
+            out,
+        ]
+    )
+    run()
+    display(box)
+    return box

@@ -24,7 +24,7 @@ echo "torch==2.13.0" > "$out/constraints.txt"  # never a CUDA build, never a tor
 "${pip[@]}" --no-deps .  # a copy of course_utils, not an editable link
 rm -rf build  # setuptools leaves its build folder in the repository
 export COURSE_FAST=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=1
-"$out/venv/bin/python" -m course_utils fill-exercises "$out/filled_exercises" > /dev/null
+"$out/venv/bin/python" scripts/exercise_tools.py "$out/filled_exercises" > /dev/null
 "$out/venv/bin/python" - "$out" "${1:-}" <<'PY'
 import subprocess, sys, time
 from pathlib import Path

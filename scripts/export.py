@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -110,6 +111,18 @@ def section_of(cells: list, index: int) -> str:
 Block = tuple[str, str, list[str], str]  # notebook, stamp, imports, body
 
 
+def stamp_of(rel: str, section: str) -> str:
+    """The comment above a block: its notebook, then its section."""
+    stamp = f"# From {rel}"
+    if section:
+        stamp += "\n" + "\n".join(
+            textwrap.wrap(
+                f'"{section}"', 78, initial_indent="# ", subsequent_indent="# "
+            )
+        )
+    return stamp
+
+
 def collect(root: Path = REPO) -> dict[str, list[Block]]:
     """module -> its blocks, in reading order."""
     blocks: dict[str, list[Block]] = {}
@@ -127,7 +140,7 @@ def collect(root: Path = REPO) -> dict[str, list[Block]]:
             if module not in blocks:
                 body = module_doc(module, body, where)
             section = section_of(cells, i)
-            stamp = f"# From {rel}" + (f', "{section}"' if section else "")
+            stamp = stamp_of(rel, section)
             blocks.setdefault(module, []).append((rel, stamp, imports, body))
     return blocks
 

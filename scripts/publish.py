@@ -1,14 +1,18 @@
 """Write where the course is published into every place that names it.
 
-    python scripts/publish.py           # rewrite what disagrees with pyproject.toml
-    python scripts/publish.py --check   # only report it (tests/test_publish.py); exit 1 if any
+    # rewrite what disagrees with pyproject.toml
+    python scripts/publish.py
+    # only report it (tests/test_publish.py); exit 1 if any
+    python scripts/publish.py --check
 
-The one source is ``[tool.course]`` in pyproject.toml (``repository``, ``branch``,
-``no_deps``). From it come: the install cell at the top of every chapter and exercise
-notebook (what a Colab user or a downloaded notebook runs first), the book's repository,
-Colab, Binder and issue buttons (``repository`` in _config.yml) and ``[project.urls]``.
-A fork changes ``[tool.course]`` and runs this script.
+The one source is ``[tool.course]`` in pyproject.toml (``repository``,
+``branch``, ``no_deps``). From it come: the install cell at the top of every
+chapter and exercise notebook (what a Colab user or a downloaded notebook runs
+first), the book's repository, Colab, Binder and issue buttons (``repository``
+in _config.yml) and ``[project.urls]``. A fork changes ``[tool.course]`` and
+runs this script.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,27 +27,36 @@ MARKER = 'importlib.util.find_spec("course_utils")'
 
 
 def course_settings() -> dict:
-    return tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["course"]
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["tool"][
+        "course"
+    ]
 
 
 def install_cell(settings: dict) -> str:
-    """The first code cell of every notebook: install the course where it is missing."""
+    """The first code cell of every notebook: install the course where it is
+    missing.
+    """
     lines = [
-        "# On Colab, or wherever the course package is missing, install it from the",
-        "# course repository (on a machine set up with install.py this does nothing).",
+        "# On Colab, or wherever the course package is missing, install it "
+        "from the",
+        "# course repository (on a machine set up with install.py this does "
+        "nothing).",
         "import importlib.util",
         "",
         f"if {MARKER} is None:",
         f'    repo = "{settings["repository"]}"',
-        f'    %pip install -q "course_utils[assets] @ git+{{repo}}@{settings["branch"]}"',
+        '    %pip install -q "course_utils[assets] @ '
+        f'git+{{repo}}@{settings["branch"]}"',
     ]
-    lines += [f"    %pip install -q --no-deps {spec}" for spec in settings["no_deps"]]
+    lines += [
+        f"    %pip install -q --no-deps {spec}" for spec in settings["no_deps"]
+    ]
     # A failed install says so here, not as a ModuleNotFoundError later.
     lines += [
         "    importlib.invalidate_caches()",
         f"    if {MARKER} is None:",
-        '        raise RuntimeError("The course did not install; pip says why "',
-        '                           "above.")',
+        '        raise RuntimeError("The course did not install; pip says '
+        'why above.")',
     ]
     return "\n".join(lines)
 
@@ -55,10 +68,15 @@ def notebooks() -> list[Path]:
 
 def sync_notebook(path: Path, cell_text: str, write: bool) -> str | None:
     nb = nbformat.read(path, as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "code" and MARKER in c.source]
+    cells = [
+        c for c in nb.cells if c.cell_type == "code" and MARKER in c.source
+    ]
     first_code = next((c for c in nb.cells if c.cell_type == "code"), None)
     if len(cells) != 1 or cells[0] is not first_code:
-        return f"{path.relative_to(REPO)}: its first code cell must be the install cell"
+        return (
+            f"{path.relative_to(REPO)}: "
+            "its first code cell must be the install cell"
+        )
     if cells[0].source == cell_text:
         return None
     if write:
@@ -67,7 +85,9 @@ def sync_notebook(path: Path, cell_text: str, write: bool) -> str | None:
     return f"{path.relative_to(REPO)}: install cell differs"
 
 
-def sync_text(path: Path, pattern: str, replacement: str, write: bool) -> str | None:
+def sync_text(
+    path: Path, pattern: str, replacement: str, write: bool
+) -> str | None:
     text = path.read_text(encoding="utf-8")
     new, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
     if count == 0:
@@ -85,19 +105,34 @@ def main(argv: list[str]) -> int:
     cell = install_cell(settings)
     problems = [sync_notebook(path, cell, write) for path in notebooks()]
     problems += [
-        sync_text(REPO / "_config.yml", r"^(  url: ).*$", rf"\g<1>{settings['repository']}",
-                  write),
-        sync_text(REPO / "_config.yml", r"^(  branch: ).*$", rf"\g<1>{settings['branch']}",
-                  write),
-        sync_text(REPO / "pyproject.toml", r'^(Repository = ").*(")$',
-                  rf"\g<1>{settings['repository']}\g<2>", write),
+        sync_text(
+            REPO / "_config.yml",
+            r"^(  url: ).*$",
+            rf"\g<1>{settings['repository']}",
+            write,
+        ),
+        sync_text(
+            REPO / "_config.yml",
+            r"^(  branch: ).*$",
+            rf"\g<1>{settings['branch']}",
+            write,
+        ),
+        sync_text(
+            REPO / "pyproject.toml",
+            r'^(Repository = ").*(")$',
+            rf"\g<1>{settings['repository']}\g<2>",
+            write,
+        ),
     ]
     problems = [p for p in problems if p]
     for problem in problems:
         print(("fixed: " if write else "") + problem)
     if not write and problems:
-        print("Run `python scripts/publish.py` to write [tool.course] of pyproject.toml "
-              "into these files.")
+        print(
+            "Run `python scripts/publish.py` to write [tool.course] of "
+            "pyproject.toml "
+            "into these files."
+        )
         return 1
     return 0
 

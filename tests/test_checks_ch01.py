@@ -1,4 +1,7 @@
-"""The chapter 1 checkers: the solutions pass, each diagnosed mistake fails with its message, stubs fail."""
+"""The chapter 1 checkers: the solutions pass, each diagnosed mistake fails with
+its message, stubs fail.
+"""
+
 from __future__ import annotations
 
 import importlib.util
@@ -8,10 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.checks.ch01 import check_add_k_probability, check_bigram_probabilities, check_perplexity
+from course_utils.checks.ch01 import (
+    check_add_k_probability,
+    check_bigram_probabilities,
+    check_perplexity,
+)
 from course_utils.errors import CheckFailed
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "exercises" / "solutions" / "ch01_language_models.py"
+SOLUTIONS = (
+    Path(__file__).resolve().parent.parent
+    / "exercises"
+    / "solutions"
+    / "ch01_language_models.py"
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +38,12 @@ def stub(*args, **kwargs):
     raise NotImplementedError
 
 
-# ------------------------------------------------------------------------- exercise 1
+# -------------------------------------------------------------------------
+# exercise 1
 def _mle_from(pairs_of_sentence, divide_by_total=False):
-    """Build a bigram function from a rule that turns one sentence into its list of pairs."""
+    """Build a bigram function from a rule that turns one sentence into its list
+    of pairs.
+    """
 
     def bigram_probabilities(sentences):
         pairs = Counter()
@@ -40,7 +55,9 @@ def _mle_from(pairs_of_sentence, divide_by_total=False):
         grand = sum(pairs.values())
         out = {}
         for (v, w), c in pairs.items():
-            out.setdefault(v, {})[w] = c / (grand if divide_by_total else totals[v])
+            out.setdefault(v, {})[w] = c / (
+                grand if divide_by_total else totals[v]
+            )
         return out
 
     return bigram_probabilities
@@ -62,7 +79,9 @@ def test_bigram_stub_not_written_yet():
 
 def test_bigram_forgot_end_token():
     wrong = _mle_from(lambda s: _pairs(["<s>"] + s))
-    with pytest.raises(CheckFailed, match="forgot the end-of-sentence token </s>"):
+    with pytest.raises(
+        CheckFailed, match="forgot the end-of-sentence token </s>"
+    ):
         check_bigram_probabilities(wrong)
 
 
@@ -73,21 +92,30 @@ def test_bigram_forgot_start_token():
 
 
 def test_bigram_divided_by_total():
-    wrong = _mle_from(lambda s: _pairs(["<s>"] + s + ["</s>"]), divide_by_total=True)
+    wrong = _mle_from(
+        lambda s: _pairs(["<s>"] + s + ["</s>"]), divide_by_total=True
+    )
     with pytest.raises(CheckFailed, match="divided by the total count"):
         check_bigram_probabilities(wrong)
 
 
 def test_bigram_not_normalised():
     def wrong(sentences):
-        pairs = Counter(p for s in sentences for p in _pairs(["<s>"] + s + ["</s>"]))
-        words = Counter(w for s in sentences for w in s)  # c(v) from word counts: wrong for <s>
+        pairs = Counter(
+            p for s in sentences for p in _pairs(["<s>"] + s + ["</s>"])
+        )
+        words = Counter(
+            w for s in sentences for w in s
+        )  # c(v) from word counts: wrong for <s>
         out = {}
         for (v, w), c in pairs.items():
             out.setdefault(v, {})[w] = c / (words[v] if v in words else 1)
         return out
 
-    with pytest.raises(CheckFailed, match="do not sum to 1 over the vocabulary for context '<s>'"):
+    with pytest.raises(
+        CheckFailed,
+        match="do not sum to 1 over the vocabulary for context '<s>'",
+    ):
         check_bigram_probabilities(wrong)
 
 
@@ -116,9 +144,19 @@ def test_bigram_mutates_input_and_bad_type():
         check_bigram_probabilities(lambda sentences: None)
 
 
-# ------------------------------------------------------------------------- exercise 2
-def _ppl(transform_total, *, score_eos=True, count_eos=True, count_bos=False, skip_first=False):
-    """A perplexity function with one switchable mistake; transform_total(total, n) gives the result."""
+# -------------------------------------------------------------------------
+# exercise 2
+def _ppl(
+    transform_total,
+    *,
+    score_eos=True,
+    count_eos=True,
+    count_bos=False,
+    skip_first=False,
+):
+    """A perplexity function with one switchable mistake; transform_total(total,
+    n) gives the result.
+    """
 
     def perplexity(logprob, sentences):
         total, n = 0.0, 0
@@ -154,20 +192,32 @@ def test_perplexity_stub_not_written_yet():
         check_perplexity(stub)
 
 
-@pytest.mark.parametrize("wrong,message", [
-    (_ppl(lambda t, n: -t / n), "returned the cross-entropy"),
-    (_ppl(lambda t, n: -t / n / math.log(2)), "cross-entropy in bits"),
-    (_ppl(lambda t, n: 2 ** (-t / n)), "mixed logarithm bases"),
-    (_ppl(lambda t, n: 10 ** (-t / n)), "mixed logarithm bases"),
-    (_ppl(lambda t, n: math.exp(-t / n / math.log(10))), "mixed logarithm bases"),
-    (_ppl(lambda t, n: math.exp(t / n)), "forgot the minus sign"),
-    (_ppl(lambda t, n: math.exp(-t)), "divide it by the number of predicted tokens"),
-    (_ppl(CORRECT, score_eos=False, count_eos=False), "did not count the </s> tokens"),
-    (_ppl(CORRECT, count_eos=False), "did not count the </s> tokens in N"),
-    (_ppl(CORRECT, score_eos=False), "did not add their log-probabilities"),
-    (_ppl(CORRECT, count_bos=True), "counted '<s>' as a token"),
-    (_ppl(CORRECT, skip_first=True), "did not score the first word"),
-])
+@pytest.mark.parametrize(
+    "wrong,message",
+    [
+        (_ppl(lambda t, n: -t / n), "returned the cross-entropy"),
+        (_ppl(lambda t, n: -t / n / math.log(2)), "cross-entropy in bits"),
+        (_ppl(lambda t, n: 2 ** (-t / n)), "mixed logarithm bases"),
+        (_ppl(lambda t, n: 10 ** (-t / n)), "mixed logarithm bases"),
+        (
+            _ppl(lambda t, n: math.exp(-t / n / math.log(10))),
+            "mixed logarithm bases",
+        ),
+        (_ppl(lambda t, n: math.exp(t / n)), "forgot the minus sign"),
+        (
+            _ppl(lambda t, n: math.exp(-t)),
+            "divide it by the number of predicted tokens",
+        ),
+        (
+            _ppl(CORRECT, score_eos=False, count_eos=False),
+            "did not count the </s> tokens",
+        ),
+        (_ppl(CORRECT, count_eos=False), "did not count the </s> tokens in N"),
+        (_ppl(CORRECT, score_eos=False), "did not add their log-probabilities"),
+        (_ppl(CORRECT, count_bos=True), "counted '<s>' as a token"),
+        (_ppl(CORRECT, skip_first=True), "did not score the first word"),
+    ],
+)
 def test_perplexity_diagnoses(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         check_perplexity(wrong)
@@ -178,16 +228,23 @@ def test_perplexity_averaging_probabilities():
         probs = []
         for s in sentences:
             seq = ["<s>"] + list(s) + ["</s>"]
-            probs += [math.exp(logprob(w, prev)) for prev, w in zip(seq[:-1], seq[1:])]
+            probs += [
+                math.exp(logprob(w, prev)) for prev, w in zip(seq[:-1], seq[1:])
+            ]
         return 1 / (sum(probs) / len(probs))
 
-    with pytest.raises(CheckFailed, match="averaged the probabilities instead of the log-probabilities"):
+    with pytest.raises(
+        CheckFailed,
+        match="averaged the probabilities instead of the log-probabilities",
+    ):
         check_perplexity(wrong)
 
 
 def test_perplexity_per_sentence_average():
     def wrong(logprob, sentences):
-        return sum(_ppl(CORRECT)(logprob, [s]) for s in sentences) / len(sentences)
+        return sum(_ppl(CORRECT)(logprob, [s]) for s in sentences) / len(
+            sentences
+        )
 
     with pytest.raises(CheckFailed, match="averaged per-sentence perplexities"):
         check_perplexity(wrong)
@@ -214,7 +271,8 @@ def test_perplexity_forgets_start_context_and_scores_bos():
         check_perplexity(scores_bos)
 
 
-# ------------------------------------------------------------------------- exercise 3
+# -------------------------------------------------------------------------
+# exercise 3
 def test_add_k_solution_passes(sol, capsys):
     check_add_k_probability(sol.add_k_probability)
     assert "all checks passed" in capsys.readouterr().out
@@ -225,17 +283,28 @@ def test_add_k_stub_not_written_yet():
         check_add_k_probability(stub)
 
 
-@pytest.mark.parametrize("formula,message", [
-    (lambda c, ch, V, k: (c + k) / ch, "forgot to add k \\* V to the denominator"),
-    (lambda c, ch, V, k: (c + k) / (ch + k), "not just k"),
-    (lambda c, ch, V, k: (c + k) / (ch + V), "must grow by k \\* V, not V"),
-    (lambda c, ch, V, k: (c + 1) / (ch + V), "ignored k"),
-    (lambda c, ch, V, k: c / (ch + k * V), "add k to the numerator"),
-    (lambda c, ch, V, k: (c + k) / (ch + k * (V + 1)), "not normalised"),
-])
+@pytest.mark.parametrize(
+    "formula,message",
+    [
+        (
+            lambda c, ch, V, k: (c + k) / ch,
+            "forgot to add k \\* V to the denominator",
+        ),
+        (lambda c, ch, V, k: (c + k) / (ch + k), "not just k"),
+        (lambda c, ch, V, k: (c + k) / (ch + V), "must grow by k \\* V, not V"),
+        (lambda c, ch, V, k: (c + 1) / (ch + V), "ignored k"),
+        (lambda c, ch, V, k: c / (ch + k * V), "add k to the numerator"),
+        (lambda c, ch, V, k: (c + k) / (ch + k * (V + 1)), "not normalised"),
+    ],
+)
 def test_add_k_diagnoses(formula, message):
     def wrong(word, context, bigram_counts, context_counts, vocab_size, k=1.0):
-        return formula(bigram_counts[(context, word)], context_counts[context], vocab_size, k)
+        return formula(
+            bigram_counts[(context, word)],
+            context_counts[context],
+            vocab_size,
+            k,
+        )
 
     with pytest.raises(CheckFailed, match=message):
         check_add_k_probability(wrong)
@@ -243,10 +312,16 @@ def test_add_k_diagnoses(formula, message):
 
 def test_add_k_divides_by_zero_for_unseen_context():
     def wrong(word, context, bigram_counts, context_counts, vocab_size, k=1.0):
-        mle = bigram_counts[(context, word)] / context_counts[context]  # crashes when c(h) = 0
-        return (bigram_counts[(context, word)] + k) / (context_counts[context] + k * vocab_size) + 0 * mle
+        mle = (
+            bigram_counts[(context, word)] / context_counts[context]
+        )  # crashes when c(h) = 0
+        return (bigram_counts[(context, word)] + k) / (
+            context_counts[context] + k * vocab_size
+        ) + 0 * mle
 
-    with pytest.raises(CheckFailed, match="never seen in training, c\\(h\\) = 0"):
+    with pytest.raises(
+        CheckFailed, match="never seen in training, c\\(h\\) = 0"
+    ):
         check_add_k_probability(wrong)
 
 

@@ -1,6 +1,8 @@
-"""Chapter 2 checkers: the solutions pass, each diagnosed mistake fails with its message, stubs say "not written yet"."""
+"""Chapter 2 checkers: the solutions pass, each diagnosed mistake fails with its
+message, stubs say "not written yet".
+"""
+
 import pytest
-import torch
 import torch.nn.functional as F
 
 from course_utils.checks import ch02
@@ -12,7 +14,9 @@ def stub(*args, **kwargs):
     raise NotImplementedError
 
 
-# --- mean pooling ------------------------------------------------------------------------------
+# --- mean pooling
+# ------------------------------------------------------------------------------
+
 
 def test_mean_pool_solution_passes(capsys):
     ch02.check_mean_pool(sol.mean_pool)
@@ -28,20 +32,61 @@ def _masked_sum(hidden, mask):
     return (hidden * mask.unsqueeze(-1)).sum(dim=1)
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda h, m: h.mean(dim=1), "averaged over padding tokens too: multiply by the mask and divide by the number of real"),
-    (lambda h, m: _masked_sum(h, m) / h.shape[1], "divided by the padded length"),
-    (lambda h, m: _masked_sum(h, m), "summed the real token vectors but did not divide"),
-    (lambda h, m: F.normalize(sol.mean_pool(h, m), dim=-1), "normalised the pooled vectors"),
-    (lambda h, m: h[:, 0], r"first \(\[CLS\]\) token"),
-    (lambda h, m: (h * m.unsqueeze(-1)).sum(dim=2) / m.sum(dim=1, keepdim=True), "wrong axis: you averaged over the hidden"),
-    (lambda h, m: (h * m.unsqueeze(-1)).mean(dim=0), r"wrong axis: you averaged over the batch"),
-    (lambda h, m: _masked_sum(h, m).unsqueeze(1) / m.sum(1)[:, None, None], "extra axis of size 1"),
-    (lambda h, m: h.reshape(h.shape[0], -1), r"should return \[batch, dim\]"),
-    (lambda h, m: _masked_sum(h, m) / (m.sum(dim=1, keepdim=True) - m.sum(dim=1, keepdim=True)), "NaN or inf"),
-    (lambda h, m: _masked_sum(h, m) / (m.sum(dim=1, keepdim=True) + 1), "mean_pool gives wrong values"),
-    (lambda h, m: [1, 2, 3], "returned a list; return a torch tensor"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (
+            lambda h, m: h.mean(dim=1),
+            "averaged over padding tokens too: multiply by the mask and divide "
+            "by the number of real",
+        ),
+        (
+            lambda h, m: _masked_sum(h, m) / h.shape[1],
+            "divided by the padded length",
+        ),
+        (
+            lambda h, m: _masked_sum(h, m),
+            "summed the real token vectors but did not divide",
+        ),
+        (
+            lambda h, m: F.normalize(sol.mean_pool(h, m), dim=-1),
+            "normalised the pooled vectors",
+        ),
+        (lambda h, m: h[:, 0], r"first \(\[CLS\]\) token"),
+        (
+            lambda h, m: (
+                (h * m.unsqueeze(-1)).sum(dim=2) / m.sum(dim=1, keepdim=True)
+            ),
+            "wrong axis: you averaged over the hidden",
+        ),
+        (
+            lambda h, m: (h * m.unsqueeze(-1)).mean(dim=0),
+            r"wrong axis: you averaged over the batch",
+        ),
+        (
+            lambda h, m: (
+                _masked_sum(h, m).unsqueeze(1) / m.sum(1)[:, None, None]
+            ),
+            "extra axis of size 1",
+        ),
+        (
+            lambda h, m: h.reshape(h.shape[0], -1),
+            r"should return \[batch, dim\]",
+        ),
+        (
+            lambda h, m: (
+                _masked_sum(h, m)
+                / (m.sum(dim=1, keepdim=True) - m.sum(dim=1, keepdim=True))
+            ),
+            "NaN or inf",
+        ),
+        (
+            lambda h, m: _masked_sum(h, m) / (m.sum(dim=1, keepdim=True) + 1),
+            "mean_pool gives wrong values",
+        ),
+        (lambda h, m: [1, 2, 3], "returned a list; return a torch tensor"),
+    ],
+)
 def test_mean_pool_mistakes_are_named(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch02.check_mean_pool(wrong)
@@ -61,15 +106,21 @@ def test_mean_pool_missing_return_is_caught():
         ch02.check_mean_pool(lambda h, m: None)
 
 
-# --- cosine-similarity matrix ----------------------------------------------------------------
+# --- cosine-similarity matrix
+# ----------------------------------------------------------------
+
 
 def test_cosine_solution_passes(capsys):
     ch02.check_cosine_similarity_matrix(sol.cosine_similarity_matrix)
-    assert "cosine_similarity_matrix: all checks passed" in capsys.readouterr().out
+    assert (
+        "cosine_similarity_matrix: all checks passed" in capsys.readouterr().out
+    )
 
 
 def test_cosine_stub_is_not_written_yet():
-    with pytest.raises(CheckFailed, match="cosine_similarity_matrix is not written yet"):
+    with pytest.raises(
+        CheckFailed, match="cosine_similarity_matrix is not written yet"
+    ):
         ch02.check_cosine_similarity_matrix(stub)
 
 
@@ -77,23 +128,40 @@ def _unit(x, dim=1):
     return x / x.norm(dim=dim, keepdim=True)
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda a, b: a @ b.T, "not normalised, so you returned the dot product"),
-    (lambda a, b: _unit(a) @ b.T, "normalised the rows of a but not those of b"),
-    (lambda a, b: a @ _unit(b).T, "normalised the rows of b but not those of a"),
-    (lambda a, b: _unit(b) @ _unit(a).T, "transposed"),
-    (lambda a, b: _unit(a, 0) @ _unit(b, 0).T, "normalised along the wrong axis"),
-    (lambda a, b: 1 - _unit(a) @ _unit(b).T, "cosine distance"),
-    (lambda a, b: _unit(a) @ _unit(a).T, r"should return \[n, m\]"),
-    (lambda a, b: 2 * _unit(a) @ _unit(b).T, r"outside \[-1, 1\]"),
-    (lambda a, b: (_unit(a) @ _unit(b).T) ** 2, "gives wrong values"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (
+            lambda a, b: a @ b.T,
+            "not normalised, so you returned the dot product",
+        ),
+        (
+            lambda a, b: _unit(a) @ b.T,
+            "normalised the rows of a but not those of b",
+        ),
+        (
+            lambda a, b: a @ _unit(b).T,
+            "normalised the rows of b but not those of a",
+        ),
+        (lambda a, b: _unit(b) @ _unit(a).T, "transposed"),
+        (
+            lambda a, b: _unit(a, 0) @ _unit(b, 0).T,
+            "normalised along the wrong axis",
+        ),
+        (lambda a, b: 1 - _unit(a) @ _unit(b).T, "cosine distance"),
+        (lambda a, b: _unit(a) @ _unit(a).T, r"should return \[n, m\]"),
+        (lambda a, b: 2 * _unit(a) @ _unit(b).T, r"outside \[-1, 1\]"),
+        (lambda a, b: (_unit(a) @ _unit(b).T) ** 2, "gives wrong values"),
+    ],
+)
 def test_cosine_mistakes_are_named(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch02.check_cosine_similarity_matrix(wrong)
 
 
-# --- pieces per word -------------------------------------------------------------------------
+# --- pieces per word
+# -------------------------------------------------------------------------
+
 
 def test_pieces_solution_passes(capsys):
     ch02.check_pieces_per_word(sol.pieces_per_word)
@@ -108,7 +176,9 @@ def test_pieces_stub_is_not_written_yet():
 def _with_specials(text, tokenizer):
     counts = {}
     for word in tokenizer(text).word_ids():
-        counts[word] = counts.get(word, 0) + 1  # None (the specials) counted as a word
+        counts[word] = (
+            counts.get(word, 0) + 1
+        )  # None (the specials) counted as a word
     return list(counts.values())
 
 
@@ -120,18 +190,35 @@ def _by_spaces(text, tokenizer):
     return [len(tokenizer.tokenize(word)) for word in text.split()]
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (_with_specials, r"counted the special tokens \[CLS\] and \[SEP\]"),
-    (lambda t, tok: [1] + sol.pieces_per_word(t, tok) + [1], r"counted the special tokens"),
-    (_only_continuations, "only the ## continuation pieces"),
-    (_by_spaces, "split .* on spaces"),
-    (lambda t, tok: [len(w) for w in t.split()], "counted characters"),
-    (lambda t, tok: sol.pieces_per_word(t, tok)[:-1], "counts, but the tokenizer sees"),
-    (lambda t, tok: sorted(sol.pieces_per_word(t, tok)), "wrong counts for"),
-    (lambda t, tok: {i: c for i, c in enumerate(sol.pieces_per_word(t, tok))}, "returned a dict"),
-    (lambda t, tok: [tok.tokenize(w) for w in t.split()], "list of lists"),
-    (lambda t, tok: 3, "returned a value of type int"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (_with_specials, r"counted the special tokens \[CLS\] and \[SEP\]"),
+        (
+            lambda t, tok: [1] + sol.pieces_per_word(t, tok) + [1],
+            r"counted the special tokens",
+        ),
+        (_only_continuations, "only the ## continuation pieces"),
+        (_by_spaces, "split .* on spaces"),
+        (lambda t, tok: [len(w) for w in t.split()], "counted characters"),
+        (
+            lambda t, tok: sol.pieces_per_word(t, tok)[:-1],
+            "counts, but the tokenizer sees",
+        ),
+        (
+            lambda t, tok: sorted(sol.pieces_per_word(t, tok)),
+            "wrong counts for",
+        ),
+        (
+            lambda t, tok: {
+                i: c for i, c in enumerate(sol.pieces_per_word(t, tok))
+            },
+            "returned a dict",
+        ),
+        (lambda t, tok: [tok.tokenize(w) for w in t.split()], "list of lists"),
+        (lambda t, tok: 3, "returned a value of type int"),
+    ],
+)
 def test_pieces_mistakes_are_named(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch02.check_pieces_per_word(wrong)

@@ -1,4 +1,7 @@
-"""Chapter 3 checkers: the solutions pass, each diagnosed mistake fails with its message, stubs say "not written yet"."""
+"""Chapter 3 checkers: the solutions pass, each diagnosed mistake fails with its
+message, stubs say "not written yet".
+"""
+
 import math
 
 import pytest
@@ -15,14 +18,21 @@ def stub(*args, **kwargs):
 
 def make_attention(scale="sqrt_dk", dim=-1, mask_mode="fill", diagonal=False):
     """A scaled dot-product attention with one deliberate mistake."""
+
     def attention(q, k, v, mask=None):
         if diagonal:
-            scores = (q * k).sum(-1, keepdim=True) / math.sqrt(q.shape[-1])  # [..., L, 1]
+            # [..., L, 1]
+            scores = (q * k).sum(-1, keepdim=True) / math.sqrt(q.shape[-1])
             weights = scores.softmax(-1)
             return weights * v, weights
         raw = q @ k.transpose(-2, -1)
-        divisor = {"sqrt_dk": math.sqrt(q.shape[-1]), "none": 1.0, "dk": q.shape[-1],
-                   "length": k.shape[-2], "sqrt_length": math.sqrt(k.shape[-2])}[scale]
+        divisor = {
+            "sqrt_dk": math.sqrt(q.shape[-1]),
+            "none": 1.0,
+            "dk": q.shape[-1],
+            "length": k.shape[-2],
+            "sqrt_length": math.sqrt(k.shape[-2]),
+        }[scale]
         scores = raw / divisor
         if mask is not None and mask_mode == "fill":
             scores = scores.masked_fill(~mask, float("-inf"))
@@ -34,6 +44,7 @@ def make_attention(scale="sqrt_dk", dim=-1, mask_mode="fill", diagonal=False):
         if mask is not None and mask_mode == "after":
             weights = weights * mask
         return weights @ v, weights
+
     return attention
 
 
@@ -42,18 +53,33 @@ def test_attention_solution_passes(capsys):
     assert "all checks passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (make_attention(scale="none"), "not scaled"),
-    (make_attention(scale="dk"), "divided the scores by d_k; divide by its square root"),
-    (make_attention(scale="length"), "scaled the scores by the sequence length"),
-    (make_attention(scale="sqrt_length"), "square root of the sequence length"),
-    (make_attention(dim=-2), "softmax runs over the wrong axis"),
-    (make_attention(diagonal=True), "only the diagonal of Q K\\^T"),
-    (make_attention(mask_mode="ignored"), "mask is ignored"),
-    (make_attention(mask_mode="inverted"), "mask is inverted"),
-    (make_attention(mask_mode="zero"), "set the masked scores to 0"),
-    (make_attention(mask_mode="after"), "applied the mask after the softmax"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (make_attention(scale="none"), "not scaled"),
+        (
+            make_attention(scale="dk"),
+            "divided the scores by d_k; divide by its square root",
+        ),
+        (
+            make_attention(scale="length"),
+            "scaled the scores by the sequence length",
+        ),
+        (
+            make_attention(scale="sqrt_length"),
+            "square root of the sequence length",
+        ),
+        (make_attention(dim=-2), "softmax runs over the wrong axis"),
+        (make_attention(diagonal=True), "only the diagonal of Q K\\^T"),
+        (make_attention(mask_mode="ignored"), "mask is ignored"),
+        (make_attention(mask_mode="inverted"), "mask is inverted"),
+        (make_attention(mask_mode="zero"), "set the masked scores to 0"),
+        (
+            make_attention(mask_mode="after"),
+            "applied the mask after the softmax",
+        ),
+    ],
+)
 def test_attention_mistakes_are_diagnosed(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch03.check_scaled_dot_product_attention(wrong)
@@ -63,11 +89,17 @@ def test_attention_other_failures():
     with pytest.raises(CheckFailed, match="not written yet"):
         ch03.check_scaled_dot_product_attention(stub)
     with pytest.raises(CheckFailed, match="returned one tensor"):
-        ch03.check_scaled_dot_product_attention(lambda q, k, v, mask=None: sol.scaled_dot_product_attention(q, k, v, mask)[0])
+        ch03.check_scaled_dot_product_attention(
+            lambda q, k, v, mask=None: sol.scaled_dot_product_attention(
+                q, k, v, mask
+            )[0]
+        )
+
     # k.transpose(1, 2) works for [B, L, d] but not with a heads dimension
     def transposed_1_2(q, k, v, mask=None):
         w = (q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])).softmax(-1)
         return w @ v, w
+
     with pytest.raises(CheckFailed, match="heads dimension"):
         ch03.check_scaled_dot_product_attention(transposed_1_2)
 
@@ -75,16 +107,41 @@ def test_attention_other_failures():
 def test_causal_mask():
     ch03.check_causal_mask(sol.causal_mask)
     cases = [
-        (lambda n: torch.ones(n, n, dtype=torch.bool).triu(), "position 2 can see position 3"),
+        (
+            lambda n: torch.ones(n, n, dtype=torch.bool).triu(),
+            "position 2 can see position 3",
+        ),
         (lambda n: torch.ones(n, n, dtype=torch.bool).triu(1), "inverted"),
-        (lambda n: torch.ones(n, n, dtype=torch.bool).tril(-1), "diagonal is masked: a token must see itself"),
-        (lambda n: torch.ones(n, n, dtype=torch.bool), "position 2 can see position 3"),
-        (lambda n: torch.ones(n, n, dtype=torch.bool).tril() & torch.ones(n, n, dtype=torch.bool).triu(-1),
-         "cannot see the earlier position"),
+        (
+            lambda n: torch.ones(n, n, dtype=torch.bool).tril(-1),
+            "diagonal is masked: a token must see itself",
+        ),
+        (
+            lambda n: torch.ones(n, n, dtype=torch.bool),
+            "position 2 can see position 3",
+        ),
+        (
+            lambda n: (
+                torch.ones(n, n, dtype=torch.bool).tril()
+                & torch.ones(n, n, dtype=torch.bool).triu(-1)
+            ),
+            "cannot see the earlier position",
+        ),
         (lambda n: torch.ones(n, n).tril(), "boolean tensor"),
-        (lambda n: torch.zeros(n, n).masked_fill(torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf")), "additive"),
-        (lambda n: torch.ones(n, n + 1, dtype=torch.bool).tril(), "should be \\[4, 4\\]"),
-        (lambda n: torch.ones(n, n, dtype=torch.bool).tril().tolist(), "return a torch tensor"),
+        (
+            lambda n: torch.zeros(n, n).masked_fill(
+                torch.ones(n, n, dtype=torch.bool).triu(1), float("-inf")
+            ),
+            "additive",
+        ),
+        (
+            lambda n: torch.ones(n, n + 1, dtype=torch.bool).tril(),
+            "should be \\[4, 4\\]",
+        ),
+        (
+            lambda n: torch.ones(n, n, dtype=torch.bool).tril().tolist(),
+            "return a torch tensor",
+        ),
         (stub, "not written yet"),
     ]
     for wrong, message in cases:
@@ -95,7 +152,10 @@ def test_causal_mask():
 def test_causal_mask_message_names_position_2_and_3():
     def sees_one_ahead(n):  # allows j <= i + 1
         return torch.ones(n, n, dtype=torch.bool).tril(1)
-    with pytest.raises(CheckFailed, match="position 2 can see position 3, a later token"):
+
+    with pytest.raises(
+        CheckFailed, match="position 2 can see position 3, a later token"
+    ):
         ch03.check_causal_mask(sees_one_ahead)
 
 
@@ -141,11 +201,16 @@ def test_sinusoidal_encoding():
     def variant(kind):
         def pe(max_len, d_model):
             return ch03._sinusoid_variants(max_len, d_model)[kind].float()
+
         return pe
 
-    for kind, message in [("swapped", "sine and cosine are swapped"), ("concatenated", "interleave them"),
-                          ("exponent i", "2i/d_model for the i-th pair"), ("column frequency", "share one frequency"),
-                          ("positions from 1", "positions start at 0")]:
+    for kind, message in [
+        ("swapped", "sine and cosine are swapped"),
+        ("concatenated", "interleave them"),
+        ("exponent i", "2i/d_model for the i-th pair"),
+        ("column frequency", "share one frequency"),
+        ("positions from 1", "positions start at 0"),
+    ]:
         with pytest.raises(CheckFailed, match=message):
             ch03.check_sinusoidal_encoding(variant(kind))
     with pytest.raises(CheckFailed, match="should be \\[50, 16\\]"):

@@ -1,5 +1,6 @@
-"""Chapter 8 (search and generation) checkers: the solutions pass, each diagnosed mistake fails with its message,
-stubs say "not written yet"."""
+"""Chapter 8 (search and generation) checkers: the solutions pass, each
+diagnosed mistake fails with its message, stubs say "not written yet"."""
+
 import pytest
 import torch
 
@@ -16,7 +17,8 @@ def _mean(values):
     return sum(values) / len(values)
 
 
-# --- recall@k --------------------------------------------------------------------------------
+# --- recall@k -----------------------------------------------------------------
+
 
 def test_recall_solution_passes(capsys):
     ch08b.check_recall_at_k(sol.recall_at_k)
@@ -28,25 +30,76 @@ def test_recall_stub_is_not_written_yet():
         ch08b.check_recall_at_k(stub)
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda R, rel, k: _mean([len(set(g) & set(r)) / len(set(g)) for r, g in zip(R, rel)]), "anywhere in the ranking"),
-    (lambda R, rel, k: _mean([len(set(g) & set(r[:k])) / k for r, g in zip(R, rel)]), "precision@k"),
-    (lambda R, rel, k: _mean([len(set(g) & set(r[:k])) / min(k, len(g)) for r, g in zip(R, rel)]), r"min\(k"),
-    (lambda R, rel, k: _mean([float(bool(set(g) & set(r[:k]))) for r, g in zip(R, rel)]), "hit rate"),
-    (lambda R, rel, k: sum(len(set(g) & set(r[:k])) / len(set(g)) for r, g in zip(R, rel)), "without averaging"),
-    (lambda R, rel, k: [len(set(g) & set(r[:k])) / len(set(g)) for r, g in zip(R, rel)], "one value per query"),
-    (lambda R, rel, k: sum(len(set(g) & set(r[:k])) for r, g in zip(R, rel)) / sum(len(g) for g in rel), "pooled"),
-    (lambda R, rel, k: _mean([len(set(g) & set(r[:k + 1])) / len(set(g)) for r, g in zip(R, rel)]), "k \\+ 1"),
-    (lambda R, rel, k: 2.0, "between 0 and 1"),
-    (lambda R, rel, k: 0.123, "but the mean recall is"),
-    (lambda R, rel, k: "high", "return a single number"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (
+            lambda R, rel, k: _mean(
+                [len(set(g) & set(r)) / len(set(g)) for r, g in zip(R, rel)]
+            ),
+            "anywhere in the ranking",
+        ),
+        (
+            lambda R, rel, k: _mean(
+                [len(set(g) & set(r[:k])) / k for r, g in zip(R, rel)]
+            ),
+            "precision@k",
+        ),
+        (
+            lambda R, rel, k: _mean(
+                [
+                    len(set(g) & set(r[:k])) / min(k, len(g))
+                    for r, g in zip(R, rel)
+                ]
+            ),
+            r"min\(k",
+        ),
+        (
+            lambda R, rel, k: _mean(
+                [float(bool(set(g) & set(r[:k]))) for r, g in zip(R, rel)]
+            ),
+            "hit rate",
+        ),
+        (
+            lambda R, rel, k: sum(
+                len(set(g) & set(r[:k])) / len(set(g)) for r, g in zip(R, rel)
+            ),
+            "without averaging",
+        ),
+        (
+            lambda R, rel, k: [
+                len(set(g) & set(r[:k])) / len(set(g)) for r, g in zip(R, rel)
+            ],
+            "one value per query",
+        ),
+        (
+            lambda R, rel, k: (
+                sum(len(set(g) & set(r[:k])) for r, g in zip(R, rel))
+                / sum(len(g) for g in rel)
+            ),
+            "pooled",
+        ),
+        (
+            lambda R, rel, k: _mean(
+                [
+                    len(set(g) & set(r[: k + 1])) / len(set(g))
+                    for r, g in zip(R, rel)
+                ]
+            ),
+            "k \\+ 1",
+        ),
+        (lambda R, rel, k: 2.0, "between 0 and 1"),
+        (lambda R, rel, k: 0.123, "but the mean recall is"),
+        (lambda R, rel, k: "high", "return a single number"),
+    ],
+)
 def test_recall_mistakes_are_named(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch08b.check_recall_at_k(wrong)
 
 
-# --- centroid scores ----------------------------------------------------------------------------
+# --- centroid scores ----------------------------------------------------------
+
 
 def test_centroid_solution_passes(capsys):
     ch08b.check_centroid_scores(sol.centroid_scores)
@@ -62,18 +115,30 @@ def _unit(x, dim=1):
     return x / x.norm(dim=dim, keepdim=True)
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda E: E @ E.mean(dim=0), "dot products with the mean of the raw vectors"),
-    (lambda E: _unit(E) @ _unit(E).mean(dim=0), "times the centroid's length"),
-    (lambda E: _unit(E) @ (E.mean(dim=0) / E.mean(dim=0).norm()), "averaged the raw vectors"),
-    (lambda E: 1 - sol.centroid_scores(E), "a distance"),
-    (lambda E: _unit(E) @ _unit(E).sum(dim=0), "sum of the unit vectors"),
-    (lambda E: _unit(E).T @ _unit(E).mean(dim=1), "wrong axis"),
-    (lambda E: sol.centroid_scores(E)[:, None], "squeeze the extra axis"),
-    (lambda E: 2 * sol.centroid_scores(E), r"outside \[-1, 1\]"),
-    (lambda E: sol.centroid_scores(E) ** 3, "gives wrong values"),
-    (lambda E: sol.centroid_scores(E).tolist(), "return a torch tensor"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (
+            lambda E: E @ E.mean(dim=0),
+            "dot products with the mean of the raw vectors",
+        ),
+        (
+            lambda E: _unit(E) @ _unit(E).mean(dim=0),
+            "times the centroid's length",
+        ),
+        (
+            lambda E: _unit(E) @ (E.mean(dim=0) / E.mean(dim=0).norm()),
+            "averaged the raw vectors",
+        ),
+        (lambda E: 1 - sol.centroid_scores(E), "a distance"),
+        (lambda E: _unit(E) @ _unit(E).sum(dim=0), "sum of the unit vectors"),
+        (lambda E: _unit(E).T @ _unit(E).mean(dim=1), "wrong axis"),
+        (lambda E: sol.centroid_scores(E)[:, None], "squeeze the extra axis"),
+        (lambda E: 2 * sol.centroid_scores(E), r"outside \[-1, 1\]"),
+        (lambda E: sol.centroid_scores(E) ** 3, "gives wrong values"),
+        (lambda E: sol.centroid_scores(E).tolist(), "return a torch tensor"),
+    ],
+)
 def test_centroid_mistakes_are_named(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch08b.check_centroid_scores(wrong)
@@ -96,7 +161,8 @@ def test_centroid_solution_matches_the_chapter_formula():
     torch.testing.assert_close(sol.centroid_scores(E), expected)
 
 
-# --- distinct-n -------------------------------------------------------------------------------
+# --- distinct-n ---------------------------------------------------------------
+
 
 def test_distinct_solution_passes(capsys):
     ch08b.check_distinct_n(sol.distinct_n)
@@ -110,20 +176,36 @@ def test_distinct_stub_is_not_written_yet():
 
 def _grams(t, n):
     w = t.split()
-    return [tuple(w[i:i + n]) for i in range(len(w) - n + 1)]
+    return [tuple(w[i : i + n]) for i in range(len(w) - n + 1)]
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda T, n: sol.distinct_n([" ".join(T)], n), "joined the texts"),
-    (lambda T, n: _mean([sol.distinct_n([t], n) for t in T if _grams(t, n)]), "averaged the distinct-n of each text"),
-    (lambda T, n: float(len({g for t in T for g in _grams(t, n)})), "returned the number of distinct"),
-    (lambda T, n: 1 / sol.distinct_n(T, n), "divided the total"),
-    (lambda T, n: len({t[i:i + n] for t in T for i in range(len(t) - n + 1)})
-     / len([t[i:i + n] for t in T for i in range(len(t) - n + 1)]), "character n-grams"),
-    (lambda T, n: sol.distinct_n(T, 1), "always counted single words"),
-    (lambda T, n: 0.123, "but the answer is"),
-    (lambda T, n: None, "returned None"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (lambda T, n: sol.distinct_n([" ".join(T)], n), "joined the texts"),
+        (
+            lambda T, n: _mean(
+                [sol.distinct_n([t], n) for t in T if _grams(t, n)]
+            ),
+            "averaged the distinct-n of each text",
+        ),
+        (
+            lambda T, n: float(len({g for t in T for g in _grams(t, n)})),
+            "returned the number of distinct",
+        ),
+        (lambda T, n: 1 / sol.distinct_n(T, n), "divided the total"),
+        (
+            lambda T, n: (
+                len({t[i : i + n] for t in T for i in range(len(t) - n + 1)})
+                / len([t[i : i + n] for t in T for i in range(len(t) - n + 1)])
+            ),
+            "character n-grams",
+        ),
+        (lambda T, n: sol.distinct_n(T, 1), "always counted single words"),
+        (lambda T, n: 0.123, "but the answer is"),
+        (lambda T, n: None, "returned None"),
+    ],
+)
 def test_distinct_mistakes_are_named(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch08b.check_distinct_n(wrong)

@@ -1,4 +1,7 @@
-"""The chapter 10 checkers: the solutions pass, each diagnosed mistake fails with its message, stubs fail."""
+"""The chapter 10 checkers: the solutions pass, each diagnosed mistake fails
+with its message, stubs fail.
+"""
+
 import numpy as np
 import pytest
 import torch
@@ -14,16 +17,22 @@ def stub(*args, **kwargs):
 
 # ---------------------------------------------------------------- effect size
 
+
 def _associations(W, A, B, normalise=True, mean=True):
     W, A, B = (np.asarray(M, dtype=float) for M in (W, A, B))
     if normalise:
-        W, A, B = (M / np.linalg.norm(M, axis=1, keepdims=True) for M in (W, A, B))
+        W, A, B = (
+            M / np.linalg.norm(M, axis=1, keepdims=True) for M in (W, A, B)
+        )
     reduce = np.mean if mean else np.sum
     return reduce(W @ A.T, axis=1) - reduce(W @ B.T, axis=1)
 
 
 def _dot_products(X, Y, A, B):
-    sx, sy = _associations(X, A, B, normalise=False), _associations(Y, A, B, normalise=False)
+    sx, sy = (
+        _associations(X, A, B, normalise=False),
+        _associations(Y, A, B, normalise=False),
+    )
     return (sx.mean() - sy.mean()) / np.concatenate([sx, sy]).std(ddof=1)
 
 
@@ -42,7 +51,10 @@ def _no_division(X, Y, A, B):
 
 
 def _sums_in_association(X, Y, A, B):
-    sx, sy = _associations(X, A, B, mean=False), _associations(Y, A, B, mean=False)
+    sx, sy = (
+        _associations(X, A, B, mean=False),
+        _associations(Y, A, B, mean=False),
+    )
     return (sx.mean() - sy.mean()) / np.concatenate([sx, sy]).std(ddof=1)
 
 
@@ -51,29 +63,42 @@ def test_effect_size_solution_passes(capsys):
     assert "all checks passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (lambda X, Y, A, B: -sol.weat_effect_size(X, Y, A, B), "sign is flipped"),
-    (lambda X, Y, A, B: sol.weat_effect_size(Y, X, A, B), "sign is flipped"),
-    (_dot_products, "not unit vectors"),
-    (_population_std, "ddof=1"),
-    (_std_of_x, "not over X alone"),
-    (_no_division, "divide it by the standard deviation"),
-    (_sums_in_association, "MEAN cosine"),
-    (lambda X, Y, A, B: 0.5, "Check each step"),
-    (lambda X, Y, A, B: None, "return"),
-    (stub, "not written yet"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (
+            lambda X, Y, A, B: -sol.weat_effect_size(X, Y, A, B),
+            "sign is flipped",
+        ),
+        (
+            lambda X, Y, A, B: sol.weat_effect_size(Y, X, A, B),
+            "sign is flipped",
+        ),
+        (_dot_products, "not unit vectors"),
+        (_population_std, "ddof=1"),
+        (_std_of_x, "not over X alone"),
+        (_no_division, "divide it by the standard deviation"),
+        (_sums_in_association, "MEAN cosine"),
+        (lambda X, Y, A, B: 0.5, "Check each step"),
+        (lambda X, Y, A, B: None, "return"),
+        (stub, "not written yet"),
+    ],
+)
 def test_effect_size_mistakes_are_named(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch10.check_weat_effect_size(wrong)
 
 
-# ---------------------------------------------------------------- permutation p-value
+# ---------------------------------------------------------------- permutation
+# p-value
+
 
 def _deltas(x, y, n, rng):
     pooled, n_x = np.concatenate([x, y]), len(x)
     shuffled = rng.permuted(np.tile(pooled, (n, 1)), axis=1)
-    return shuffled[:, :n_x].mean(1) - shuffled[:, n_x:].mean(1), x.mean() - y.mean()
+    return shuffled[:, :n_x].mean(1) - shuffled[:, n_x:].mean(
+        1
+    ), x.mean() - y.mean()
 
 
 def _no_plus_one(x, y, n, rng):
@@ -113,24 +138,40 @@ def test_vectorised_permutation_passes():
     ch10.check_permutation_p_value(_vectorised)
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (_no_plus_one, "p = 0"),
-    (_two_sided, "absolute values"),
-    (_wrong_direction, "at most the observed"),
-    (_halves, "keep the sizes"),
-    (lambda x, y, n, rng: 1.5, "not a probability"),
-    (stub, "not written yet"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (_no_plus_one, "p = 0"),
+        (_two_sided, "absolute values"),
+        (_wrong_direction, "at most the observed"),
+        (_halves, "keep the sizes"),
+        (lambda x, y, n, rng: 1.5, "not a probability"),
+        (stub, "not written yet"),
+    ],
+)
 def test_permutation_mistakes_are_named(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch10.check_permutation_p_value(wrong)
 
 
-# ---------------------------------------------------------------- gradient x input
+# ---------------------------------------------------------------- gradient x
+# input
 
-def _gradient(model, input_ids, attention_mask, target, score=lambda logits, t: logits[0, t]):
-    embeddings = model.get_input_embeddings()(input_ids).detach().requires_grad_(True)
-    score(model(inputs_embeds=embeddings, attention_mask=attention_mask).logits, target).backward()
+
+def _gradient(
+    model,
+    input_ids,
+    attention_mask,
+    target,
+    score=lambda logits, t: logits[0, t],
+):
+    embeddings = (
+        model.get_input_embeddings()(input_ids).detach().requires_grad_(True)
+    )
+    score(
+        model(inputs_embeds=embeddings, attention_mask=attention_mask).logits,
+        target,
+    ).backward()
     return embeddings.grad[0], embeddings.detach()[0]
 
 
@@ -139,7 +180,13 @@ def _gradient_norm(model, input_ids, attention_mask, target):
 
 
 def _probability(model, input_ids, attention_mask, target):
-    grad, emb = _gradient(model, input_ids, attention_mask, target, lambda z, t: z.softmax(-1)[0, t])
+    grad, emb = _gradient(
+        model,
+        input_ids,
+        attention_mask,
+        target,
+        lambda z, t: z.softmax(-1)[0, t],
+    )
     return (grad * emb).sum(-1)
 
 
@@ -149,8 +196,16 @@ def _absolute(model, input_ids, attention_mask, target):
 
 def _predicted_class(model, input_ids, attention_mask, target):
     with torch.no_grad():
-        predicted = int(model(input_ids=input_ids, attention_mask=attention_mask).logits.argmax())
-    other = predicted if predicted != target else (target + 1) % model.config.num_labels
+        predicted = int(
+            model(
+                input_ids=input_ids, attention_mask=attention_mask
+            ).logits.argmax()
+        )
+    other = (
+        predicted
+        if predicted != target
+        else (target + 1) % model.config.num_labels
+    )
     return sol.gradient_x_input(model, input_ids, attention_mask, other)
 
 
@@ -164,14 +219,17 @@ def test_gradient_x_input_solution_passes(capsys):
     assert "all checks passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong, message", [
-    (_gradient_norm, "gradient norms"),
-    (_probability, "logit"),
-    (_absolute, "absolute values"),
-    (_predicted_class, "scores for class"),
-    (_no_sum, "sum the products over the hidden dimension"),
-    (stub, "not written yet"),
-])
+@pytest.mark.parametrize(
+    "wrong, message",
+    [
+        (_gradient_norm, "gradient norms"),
+        (_probability, "logit"),
+        (_absolute, "absolute values"),
+        (_predicted_class, "scores for class"),
+        (_no_sum, "sum the products over the hidden dimension"),
+        (stub, "not written yet"),
+    ],
+)
 def test_gradient_x_input_mistakes_are_named(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch10.check_gradient_x_input(wrong)

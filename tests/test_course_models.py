@@ -1,32 +1,35 @@
-"""course_models: missing models are rebuilt once, with a message; saves are atomic; bad names are one sentence."""
-import sys
-import types
+"""course_models: missing models are rebuilt once, with a message; saves are
+atomic; bad names are one sentence.
+"""
+
+from pathlib import Path
 
 import pytest
 
 from course_utils import course_models
 from course_utils.course_models import CourseModelError
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 @pytest.fixture
 def recipe(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     calls = []
-    module = types.ModuleType("course_utils.recipes.toy_model")
-    module.CHAPTER = "chapter 0 (a test)"
 
     def build(out_dir, fast):
         calls.append(fast)
         (out_dir / "config.json").write_text("{}")
 
-    module.build = build
-    monkeypatch.setitem(sys.modules, "course_utils.recipes.toy_model", module)
+    toy = course_models.Recipe("chapter 0 (a test)", build)
+    monkeypatch.setitem(course_models.RECIPES, "toy-model", toy)
     return calls
 
 
 def test_ensure_builds_once_and_says_so(recipe, capsys):
     folder = course_models.ensure("toy-model")
-    assert (folder / "config.json").exists() and folder.name == "toy-model-fast"  # conftest sets FAST mode
+    # conftest sets FAST mode
+    assert (folder / "config.json").exists() and folder.name == "toy-model-fast"
     assert "not saved yet" in capsys.readouterr().out
     assert course_models.ensure("toy-model") == folder
     assert recipe == [True] and capsys.readouterr().out == ""
@@ -38,7 +41,10 @@ def test_fast_and_full_models_live_apart(recipe, monkeypatch):
     fast_dir = course_models.ensure("toy-model")
     monkeypatch.setenv("COURSE_FAST", "0")
     assert not course_models.is_built("toy-model")
-    assert course_models.ensure("toy-model") != fast_dir and recipe == [True, False]
+    assert course_models.ensure("toy-model") != fast_dir and recipe == [
+        True,
+        False,
+    ]
 
 
 def test_failed_save_leaves_nothing_behind(monkeypatch, tmp_path):
@@ -51,19 +57,42 @@ def test_failed_save_leaves_nothing_behind(monkeypatch, tmp_path):
     with pytest.raises(RuntimeError):
         course_models.save("toy-model", broken)
     assert not course_models.is_built("toy-model")
-    assert [p.name for p in (tmp_path / "models").iterdir() if not p.name.endswith(".lock")] == []
+    assert [
+        p.name
+        for p in (tmp_path / "models").iterdir()
+        if not p.name.endswith(".lock")
+    ] == []
 
 
 def test_failing_recipe_is_one_sentence(recipe, monkeypatch):
     def build(out_dir, fast):
         raise ValueError("bad shape")
 
-    monkeypatch.setattr(sys.modules["course_utils.recipes.toy_model"], "build", build)
-    with pytest.raises(CourseModelError, match="Training course model 'toy-model' failed.*chapter 0"):
+    toy = course_models.Recipe("chapter 0 (a test)", build)
+    monkeypatch.setitem(course_models.RECIPES, "toy-model", toy)
+    with pytest.raises(
+        CourseModelError,
+        match="Training course model 'toy-model' failed.*chapter 0",
+    ):
         course_models.ensure("toy-model")
 
 
 def test_unknown_model_names_the_known_ones(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
-    with pytest.raises(CourseModelError, match="no course model called 'tiny-gtp'"):
+    with pytest.raises(
+        CourseModelError, match="no course model called 'tiny-gtp'"
+    ):
         course_models.ensure("tiny-gtp")
+
+
+def test_every_recipe_names_a_function_that_exists():
+    """A recipe's builder is a function exported from its chapter's page."""
+    import importlib
+
+    for name, recipe in course_models.RECIPES.items():
+        module, _, function = recipe.builder.partition(":")
+        assert callable(getattr(importlib.import_module(module), function)), (
+            name
+        )
+        notebook = recipe.chapter.split("(")[1].rstrip(")")
+        assert (REPO / notebook).exists(), name

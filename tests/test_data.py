@@ -40,7 +40,10 @@ def test_word_similarity_sets():
 
 def test_movie_reviews_are_labelled_sentences():
     ds = data.load_movie_reviews()
-    assert len(ds) == 200 and ds.features["label"].names == ["negative", "positive"]
+    assert len(ds) == 200 and ds.features["label"].names == [
+        "negative",
+        "positive",
+    ]
     assert not any(t.startswith("__label__") for t in ds["text"])
     assert 0 < sum(ds["label"]) < len(ds)
 
@@ -69,7 +72,8 @@ def test_wnut16_tags_are_bio_and_aligned():
     for row in ds.select(range(200)):
         assert len(row["tokens"]) == len(row["ner_tags"])
         for prev, tag in zip([0] + row["ner_tags"], row["ner_tags"]):
-            if names[tag].startswith("I-"):  # an I- tag continues an entity of the same type
+            # an I- tag continues an entity of the same type
+            if names[tag].startswith("I-"):
                 assert names[prev][2:] == names[tag][2:]
 
 
@@ -78,4 +82,6 @@ def test_peoples_daily_words_and_tags_align():
     assert len(ds) == 500
     assert all(len(r["tokens"]) == len(r["pos"]) for r in ds)
     tags = {t for r in ds for t in r["pos"]}
-    assert {"nr", "ns", "nt"} <= tags and not any("]" in t or "/" in t for t in tags)
+    assert {"nr", "ns", "nt"} <= tags and not any(
+        "]" in t or "/" in t for t in tags
+    )

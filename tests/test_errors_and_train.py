@@ -17,8 +17,10 @@ def test_course_errors_are_shown_as_one_line():
 
     lines = errors._short_traceback(FakeShell(), type(err), err, None)
     assert lines == ["CheckFailed: your probabilities do not sum to 1"]
-    assert shown == [lines]  # IPython ignores the returned lines: the handler must display them
-    assert errors.install_short_tracebacks() is False  # no IPython shell in pytest
+    # IPython ignores the returned lines: the handler must display them
+    assert shown == [lines]
+    # no IPython shell in pytest
+    assert errors.install_short_tracebacks() is False
 
 
 def test_a_check_failure_is_an_assertion_error_too():
@@ -63,5 +65,5 @@ def test_timer_records_seconds():
 def test_heatmap_rejects_mismatched_labels():
     from course_utils.plots import heatmap
 
-    with pytest.raises(ValueError, match="one label per row"):
+    with pytest.raises(cu.CourseError, match="one label per row"):
         heatmap(np.zeros((2, 3)), ["a", "b"], ["x", "y"])

@@ -62,7 +62,7 @@ def test_export_gathers_cells_in_reading_order(tmp_path):
     assert text.startswith('"""Demo module.')
     assert text.count("import math") == 1  # imports gathered once, on top
     assert text.index("def square") < text.index("ROOT2")
-    assert '# From chapters/01_a/01_first.ipynb, "Squares"' in text
+    assert '# From chapters/01_a/01_first.ipynb\n# "Squares"' in text
     assert "print(" not in text
     path = tmp_path / "demo.py"
     path.write_text(text)

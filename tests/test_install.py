@@ -1,4 +1,7 @@
-"""install.py, the student's command, in its parts (tests/test_student_env.py runs it whole)."""
+"""install.py, the student's command, in its parts (tests/test_student_env.py
+runs it whole).
+"""
+
 from __future__ import annotations
 
 import importlib.util
@@ -11,7 +14,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def install():
-    spec = importlib.util.spec_from_file_location("install", REPO / "install.py")
+    spec = importlib.util.spec_from_file_location(
+        "install", REPO / "install.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -25,23 +30,34 @@ def test_requirements_become_constraints_without_the_editable_line(install):
 
 
 def test_the_no_deps_packages_come_from_pyproject(install):
-    assert install.no_deps_packages(REPO / "pyproject.toml") == ["openai-whisper==20250625"]
+    assert install.no_deps_packages(REPO / "pyproject.toml") == [
+        "openai-whisper==20250625"
+    ]
 
 
 def test_pytorch_comes_from_its_cpu_index_on_linux_only(install, monkeypatch):
     monkeypatch.setattr(install, "reachable", lambda url, timeout=3.0: True)
     monkeypatch.setattr(install.platform, "system", lambda: "Linux")
-    assert install.torch_index_args("auto") == ["--index-url", install.TORCH_CPU_INDEX]
-    for system in ("Darwin", "Windows"):  # PyPI's wheels there are CPU builds already
-        monkeypatch.setattr(install.platform, "system", lambda system=system: system)
+    assert install.torch_index_args("auto") == [
+        "--index-url",
+        install.TORCH_CPU_INDEX,
+    ]
+    # PyPI's wheels there are CPU builds already
+    for system in ("Darwin", "Windows"):
+        monkeypatch.setattr(
+            install.platform, "system", lambda system=system: system
+        )
         assert install.torch_index_args("auto") == []
     assert install.torch_index_args("none") == []
     assert install.torch_index_args("https://example.org/simple") == [
-        "--index-url", "https://example.org/simple"]
+        "--index-url",
+        "https://example.org/simple",
+    ]
 
 
-def test_an_unreachable_cpu_index_falls_back_to_pip_with_a_message(install, monkeypatch,
-                                                                    capsys):
+def test_an_unreachable_cpu_index_falls_back_to_pip_with_a_message(
+    install, monkeypatch, capsys
+):
     monkeypatch.setattr(install, "reachable", lambda url, timeout=3.0: False)
     monkeypatch.setattr(install.platform, "system", lambda: "Linux")
     assert install.torch_index_args("auto") == []
@@ -54,7 +70,9 @@ def test_a_missing_pin_or_checkout_is_one_sentence(install, capsys):
     assert "pins no version of torch" in capsys.readouterr().err
 
 
-def test_a_too_old_python_is_refused_in_one_sentence(install, monkeypatch, capsys):
+def test_a_too_old_python_is_refused_in_one_sentence(
+    install, monkeypatch, capsys
+):
     monkeypatch.setattr(install.sys, "version_info", (3, 10, 12))
     with pytest.raises(SystemExit):
         install.main(["--skip-doctor"])

@@ -1,4 +1,7 @@
-"""Unit tests for course_utils.ngram: tokenizer, vocabulary, counting, the four estimators, perplexity."""
+"""Unit tests for course_utils.ngram: tokenizer, vocabulary, counting, the four
+estimators, perplexity.
+"""
+
 from __future__ import annotations
 
 import math
@@ -19,7 +22,11 @@ TOY = [
     ["a", "dog", "sat", "down"],
     ["the", "bird", "sang"],
 ]
-HELD_OUT = [["the", "dog", "ran"], ["a", "bird", "sat", "down"], ["the", "zebra", "sat"]]
+HELD_OUT = [
+    ["the", "dog", "ran"],
+    ["a", "bird", "sat", "down"],
+    ["the", "zebra", "sat"],
+]
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +34,13 @@ def vocab():
     return ngram.build_vocab(TOY, min_count=1)
 
 
-# ----------------------------------------------------------------------------- tokenisation
+# -----------------------------------------------------------------------------
+# tokenisation
 def test_tokenize_sentences_and_tokens():
-    text = "The U.S. grew 3.5% in 1999. Don't panic!\nHeading line\n\nIt's well-known."
+    text = (
+        "The U.S. grew 3.5% in 1999. Don't panic!\nHeading line\n\nIt's "
+        "well-known."
+    )
     sents = ngram.tokenize(text)
     assert sents == [
         ["the", "u", ".", "s", ".", "grew", "3.5", "%", "in", "1999", "."],
@@ -44,7 +55,8 @@ def test_tokenize_rejects_non_string():
         ngram.tokenize(["not", "a", "string"])
 
 
-# ----------------------------------------------------------------------------- vocabulary
+# -----------------------------------------------------------------------------
+# vocabulary
 def test_build_vocab_min_count_and_order():
     sents = [["a", "b", "a"], ["c", "a", "b"]]
     v = ngram.build_vocab(sents, min_count=2)
@@ -62,7 +74,8 @@ def test_vocab_rejects_duplicates_and_bad_min_count():
         ngram.build_vocab(TOY, min_count=0)
 
 
-# ----------------------------------------------------------------------------- counting
+# -----------------------------------------------------------------------------
+# counting
 def test_pad_and_ngrams():
     assert ngram.pad(["a"], 3) == [BOS, BOS, "a", EOS]
     assert ngram.ngrams(["a", "b"], 2) == [(BOS, "a"), ("a", "b"), ("b", EOS)]
@@ -90,9 +103,17 @@ def test_continuation_counts():
     assert cont[(BOS, "the")] == raw2[(BOS, "the")] == 4
 
 
-# ----------------------------------------------------------------------------- estimators
+# -----------------------------------------------------------------------------
+# estimators
 ALL_MODELS = [(n, s) for n in (1, 2, 3, 4) for s in ("add-k", "kn", "mkn")]
-CONTEXTS = [(), ("the",), ("the", "cat"), ("a", "dog", "sat"), ("never", "seen", "zzz"), (BOS, BOS, BOS)]
+CONTEXTS = [
+    (),
+    ("the",),
+    ("the", "cat"),
+    ("a", "dog", "sat"),
+    ("never", "seen", "zzz"),
+    (BOS, BOS, BOS),
+]
 
 
 @pytest.mark.parametrize("n,smoothing", ALL_MODELS)
@@ -101,11 +122,17 @@ def test_distributions_sum_to_one(vocab, n, smoothing):
     for context in CONTEXTS:
         p = lm.distribution(context)
         assert p.shape == (len(vocab),)
-        assert math.isclose(p.sum(), 1.0, rel_tol=1e-12), (n, smoothing, context)
+        assert math.isclose(p.sum(), 1.0, rel_tol=1e-12), (
+            n,
+            smoothing,
+            context,
+        )
         assert (p > 0).all()
         # prob() and distribution() agree word by word
         for w in vocab.itos:
-            assert math.isclose(lm.prob(w, context), p[vocab.stoi[w]], rel_tol=1e-12)
+            assert math.isclose(
+                lm.prob(w, context), p[vocab.stoi[w]], rel_tol=1e-12
+            )
 
 
 def test_mle_matches_counts(vocab):
@@ -137,19 +164,32 @@ def test_bigram_kneser_ney_by_hand(vocab):
     for (v, w), c in big.items():
         ctx[v] += c
     n_left = Counter(w for (v, w) in big)
-    d1 = sum(c == 1 for c in n_left.values()) / (sum(c == 1 for c in n_left.values()) + 2 * sum(c == 2 for c in n_left.values()))
-    d2 = sum(c == 1 for c in big.values()) / (sum(c == 1 for c in big.values()) + 2 * sum(c == 2 for c in big.values()))
+    d1 = sum(c == 1 for c in n_left.values()) / (
+        sum(c == 1 for c in n_left.values())
+        + 2 * sum(c == 2 for c in n_left.values())
+    )
+    d2 = sum(c == 1 for c in big.values()) / (
+        sum(c == 1 for c in big.values())
+        + 2 * sum(c == 2 for c in big.values())
+    )
     total_left = sum(n_left.values())
 
     def p_uni(w):
-        return max(n_left[w] - d1, 0) / total_left + d1 * len(n_left) / total_left / V
+        return (
+            max(n_left[w] - d1, 0) / total_left
+            + d1 * len(n_left) / total_left / V
+        )
 
     def p_big(w, v):
         types = sum(1 for (a, _b) in big if a == v)
-        return max(big[(v, w)] - d2, 0) / ctx[v] + d2 * types / ctx[v] * p_uni(w)
+        return max(big[(v, w)] - d2, 0) / ctx[v] + d2 * types / ctx[v] * p_uni(
+            w
+        )
 
     lm = NgramLM(2, vocab, smoothing="kn").fit(TOY)
-    assert math.isclose(lm.discounts[1][0], d1) and math.isclose(lm.discounts[2][0], d2)
+    assert math.isclose(lm.discounts[1][0], d1) and math.isclose(
+        lm.discounts[2][0], d2
+    )
     for v in ["the", "cat", BOS, "sat"]:
         for w in vocab.itos:
             assert math.isclose(lm.prob(w, [v]), p_big(w, v), rel_tol=1e-12)
@@ -164,7 +204,9 @@ def test_fixed_discount_and_mkn_discounts(vocab):
 
 
 def test_kn_on_wikipedia_sample_sums_and_improves():
-    """A slightly larger real-text check: KN beats add-one and unigram on held-out text."""
+    """A slightly larger real-text check: KN beats add-one and unigram on held-
+    out text.
+    """
     from course_utils.data import load_wikipedia
 
     corpus = ngram.load_lm_corpus(n_articles=8, articles=load_wikipedia())
@@ -175,18 +217,25 @@ def test_kn_on_wikipedia_sample_sums_and_improves():
     assert kn2.perplexity(test) < uni and kn2.perplexity(test) < add1
     for context in [("the",), ("of",), ("qwertyuiop",)]:
         assert math.isclose(kn2.distribution(context).sum(), 1.0, rel_tol=1e-9)
-    assert not set(corpus.split["train"]["title"]) & set(corpus.split["test"]["title"])
+    assert not set(corpus.split["train"]["title"]) & set(
+        corpus.split["test"]["title"]
+    )
 
 
-# ----------------------------------------------------------------------------- perplexity
+# -----------------------------------------------------------------------------
+# perplexity
 def test_perplexity_definition(vocab):
     lm = NgramLM(2, vocab, smoothing="kn").fit(TOY)
     lp = lm.token_logprobs(HELD_OUT)
-    assert lp.shape == (sum(len(s) + 1 for s in HELD_OUT),)  # words + one </s> per sentence
+    assert lp.shape == (
+        sum(len(s) + 1 for s in HELD_OUT),
+    )  # words + one </s> per sentence
     assert math.isclose(lm.perplexity(HELD_OUT), math.exp(-lp.mean()))
     assert math.isclose(lm.sentence_logprob(HELD_OUT[0]), lp[:4].sum())
     V = len(vocab)
-    assert math.isclose(ngram.perplexity_from_logprobs(np.full(10, -math.log(V))), V)
+    assert math.isclose(
+        ngram.perplexity_from_logprobs(np.full(10, -math.log(V))), V
+    )
 
 
 def test_perplexity_from_logprobs_bad_input():
@@ -197,7 +246,8 @@ def test_perplexity_from_logprobs_bad_input():
     assert math.isinf(ngram.perplexity_from_logprobs([-1.0, -math.inf]))
 
 
-# ----------------------------------------------------------------------------- sampling
+# -----------------------------------------------------------------------------
+# sampling
 def test_sample_is_seeded_and_in_vocab(vocab):
     lm = NgramLM(3, vocab, smoothing="kn").fit(TOY)
     a, b = lm.sample(7, max_words=10), lm.sample(7, max_words=10)
@@ -206,10 +256,13 @@ def test_sample_is_seeded_and_in_vocab(vocab):
     mle = NgramLM(2, vocab, smoothing="mle").fit(TOY)
     for seed in range(5):
         s = mle.sample(seed)
-        assert (BOS,) + tuple(s[:1]) in {g[:2] for g in ngram.count_ngrams(TOY, 2)} or not s
+        assert (BOS,) + tuple(s[:1]) in {
+            g[:2] for g in ngram.count_ngrams(TOY, 2)
+        } or not s
 
 
-# ----------------------------------------------------------------------------- bad input
+# -----------------------------------------------------------------------------
+# bad input
 def test_bad_arguments_give_clear_errors(vocab):
     with pytest.raises(NgramError, match="positive integer"):
         NgramLM(0, vocab)

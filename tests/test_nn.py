@@ -1,6 +1,11 @@
-"""course_utils.nn: the chapter-3 checks against torch and transformers, and clear errors for bad input."""
+"""course_utils.nn: the chapter-3 checks against torch and transformers, and
+clear errors for bad input.
+"""
+
 import copy
 import math
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -24,65 +29,116 @@ def minilm():
 
     checkpoint = resolve_checkpoint("all-MiniLM-L6-v2")
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-    model = AutoModel.from_pretrained(checkpoint, attn_implementation="eager").eval()
-    batch = tokenizer(["The animal didn't cross the street because it was too tired.", "Attention is all you need.",
-                       "Layer normalisation keeps every token on the same scale, whatever the depth."],
-                      padding=True, return_tensors="pt")
+    model = AutoModel.from_pretrained(
+        checkpoint, attn_implementation="eager"
+    ).eval()
+    batch = tokenizer(
+        [
+            "The animal didn't cross the street because it was too tired.",
+            "Attention is all you need.",
+            (
+                "Layer normalisation keeps every token on the same scale, "
+                "whatever the depth."
+            ),
+        ],
+        padding=True,
+        return_tensors="pt",
+    )
     assert (batch["attention_mask"] == 0).any()  # the batch really is padded
     return model, batch
 
 
 def _encoder_layer(config):
-    return cnn.EncoderLayer(config.hidden_size, config.num_attention_heads, config.intermediate_size,
-                            activation=config.hidden_act, layer_norm_eps=config.layer_norm_eps).eval()
+    return cnn.EncoderLayer(
+        config.hidden_size,
+        config.num_attention_heads,
+        config.intermediate_size,
+        activation=config.hidden_act,
+        layer_norm_eps=config.layer_norm_eps,
+    ).eval()
 
 
-# --- scaled dot-product attention and masks -------------------------------------------------------
+# --- scaled dot-product attention and masks -----------------------------------
+
 
 def test_attention_is_the_formula():
     q, k, v = torch.randn(2, 4, 8), torch.randn(2, 6, 8), torch.randn(2, 6, 3)
     out, w = cnn.scaled_dot_product_attention(q, k, v)
     assert out.shape == (2, 4, 3) and w.shape == (2, 4, 6)
-    torch.testing.assert_close(w, (q @ k.transpose(-2, -1) / math.sqrt(8)).softmax(-1))
+    torch.testing.assert_close(
+        w, (q @ k.transpose(-2, -1) / math.sqrt(8)).softmax(-1)
+    )
     torch.testing.assert_close(w.sum(-1), torch.ones(2, 4))
-    torch.testing.assert_close(out[1, 2], sum(w[1, 2, j] * v[1, j] for j in range(6)))
+    torch.testing.assert_close(
+        out[1, 2], sum(w[1, 2, j] * v[1, j] for j in range(6))
+    )
 
 
 @pytest.mark.parametrize("kind", ["none", "causal", "padding", "both"])
 def test_attention_matches_torch_sdpa(kind):
-    q, k, v = (torch.randn(2, 3, 7, 16) for _ in range(3))  # [batch, heads, L, d]
+    # [batch, heads, L, d]
+    q, k, v = (torch.randn(2, 3, 7, 16) for _ in range(3))
     pad = cnn.padding_mask(torch.tensor([[1] * 7, [1] * 4 + [0] * 3]))
-    mask = {"none": None, "causal": cnn.causal_mask(7), "padding": pad, "both": pad & cnn.causal_mask(7)}[kind]
+    mask = {
+        "none": None,
+        "causal": cnn.causal_mask(7),
+        "padding": pad,
+        "both": pad & cnn.causal_mask(7),
+    }[kind]
     out, w = cnn.scaled_dot_product_attention(q, k, v, mask)
-    tol = dict(atol=1e-5, rtol=1e-5)  # one attention against torch's kernel (CONTRIBUTING.md)
-    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), **tol)
+    # one attention against torch's kernel (CONTRIBUTING.md)
+    tol = dict(atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), **tol
+    )
     if kind == "causal":
-        torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, is_causal=True), **tol)
+        torch.testing.assert_close(
+            out, F.scaled_dot_product_attention(q, k, v, is_causal=True), **tol
+        )
     if mask is not None:
         assert (w.masked_select(~mask.expand_as(w)) == 0).all()
 
 
 def test_masks():
-    assert torch.equal(cnn.causal_mask(3), torch.tensor([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=torch.bool))
+    assert torch.equal(
+        cnn.causal_mask(3),
+        torch.tensor([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=torch.bool),
+    )
     pad = cnn.padding_mask(torch.tensor([[1, 1, 0], [1, 1, 1]]))
-    assert pad.shape == (2, 1, 1, 3) and pad.dtype == torch.bool and not pad[0, 0, 0, 2]
+    assert (
+        pad.shape == (2, 1, 1, 3)
+        and pad.dtype == torch.bool
+        and not pad[0, 0, 0, 2]
+    )
 
 
 def test_padding_does_not_change_real_tokens():
     q, k, v = (torch.randn(1, 2, 6, 8) for _ in range(3))
     pad = cnn.padding_mask(torch.tensor([[1, 1, 1, 1, 0, 0]]))
     padded, _ = cnn.scaled_dot_product_attention(q, k, v, pad)
-    alone, _ = cnn.scaled_dot_product_attention(q[..., :4, :], k[..., :4, :], v[..., :4, :])
-    torch.testing.assert_close(padded[..., :4, :], alone, atol=1e-5, rtol=1e-5)  # one attention, 6 keys vs 4
+    alone, _ = cnn.scaled_dot_product_attention(
+        q[..., :4, :], k[..., :4, :], v[..., :4, :]
+    )
+    # one attention, 6 keys vs 4
+    torch.testing.assert_close(padded[..., :4, :], alone, atol=1e-5, rtol=1e-5)
 
 
-# --- multi-head attention -------------------------------------------------------------------------
+# --- multi-head attention -----------------------------------------------------
 
-def _torch_mha_with_our_weights(mha: cnn.MultiHeadAttention) -> nn.MultiheadAttention:
-    ref = nn.MultiheadAttention(mha.d_model, mha.n_heads, batch_first=True).eval()
+
+def _torch_mha_with_our_weights(
+    mha: cnn.MultiHeadAttention,
+) -> nn.MultiheadAttention:
+    ref = nn.MultiheadAttention(
+        mha.d_model, mha.n_heads, batch_first=True
+    ).eval()
     with torch.no_grad():
-        ref.in_proj_weight.copy_(torch.cat([mha.q_proj.weight, mha.k_proj.weight, mha.v_proj.weight]))
-        ref.in_proj_bias.copy_(torch.cat([mha.q_proj.bias, mha.k_proj.bias, mha.v_proj.bias]))
+        ref.in_proj_weight.copy_(
+            torch.cat([mha.q_proj.weight, mha.k_proj.weight, mha.v_proj.weight])
+        )
+        ref.in_proj_bias.copy_(
+            torch.cat([mha.q_proj.bias, mha.k_proj.bias, mha.v_proj.bias])
+        )
         ref.out_proj.weight.copy_(mha.o_proj.weight)
         ref.out_proj.bias.copy_(mha.o_proj.bias)
     return ref
@@ -92,20 +148,30 @@ def test_multi_head_attention_matches_torch():
     mha = cnn.MultiHeadAttention(16, 4)
     ref = _torch_mha_with_our_weights(mha)
     x = torch.randn(2, 5, 16)
-    tol = dict(atol=1e-5, rtol=1e-5)  # one attention with its projections, torch's kernels (CONTRIBUTING.md)
+    # one attention with its projections, torch's kernels (CONTRIBUTING.md)
+    tol = dict(atol=1e-5, rtol=1e-5)
     with torch.no_grad():
         out, w = mha(x)
-        ref_out, ref_w = ref(x, x, x, need_weights=True, average_attn_weights=False)
+        ref_out, ref_w = ref(
+            x, x, x, need_weights=True, average_attn_weights=False
+        )
         torch.testing.assert_close(out, ref_out, **tol)
         torch.testing.assert_close(w, ref_w, **tol)
         causal = cnn.causal_mask(5)
         # torch: True = blocked
-        torch.testing.assert_close(mha(x, mask=causal)[0], ref(x, x, x, attn_mask=~causal)[0], **tol)
+        torch.testing.assert_close(
+            mha(x, mask=causal)[0], ref(x, x, x, attn_mask=~causal)[0], **tol
+        )
         kpm = torch.tensor([[0, 0, 0, 0, 0], [0, 0, 0, 1, 1]], dtype=torch.bool)
-        torch.testing.assert_close(mha(x, mask=cnn.padding_mask((~kpm).long()))[0],
-                                   ref(x, x, x, key_padding_mask=kpm)[0], **tol)
+        torch.testing.assert_close(
+            mha(x, mask=cnn.padding_mask((~kpm).long()))[0],
+            ref(x, x, x, key_padding_mask=kpm)[0],
+            **tol,
+        )
         memory = torch.randn(2, 7, 16)  # cross-attention
-        torch.testing.assert_close(mha(x, memory)[0], ref(x, memory, memory)[0], **tol)
+        torch.testing.assert_close(
+            mha(x, memory)[0], ref(x, memory, memory)[0], **tol
+        )
 
 
 def test_split_heads_splits_the_model_dimension():
@@ -117,13 +183,17 @@ def test_split_heads_splits_the_model_dimension():
     torch.testing.assert_close(mha.merge_heads(heads), x)
 
 
-# --- FFN, positions -------------------------------------------------------------------------------
+# --- FFN, positions -----------------------------------------------------------
+
 
 def test_ffn_is_position_wise_and_uses_the_activation():
     ffn = cnn.PositionwiseFFN(8, 32, activation="gelu_tanh")
     x = torch.randn(2, 5, 8)
-    torch.testing.assert_close(ffn(x), ffn.fc2(F.gelu(ffn.fc1(x), approximate="tanh")))
-    torch.testing.assert_close(ffn(x)[:, 2], ffn(x[:, 2]), atol=1e-5, rtol=1e-5)  # two linear layers, other shapes
+    torch.testing.assert_close(
+        ffn(x), ffn.fc2(F.gelu(ffn.fc1(x), approximate="tanh"))
+    )
+    # two linear layers, other shapes
+    torch.testing.assert_close(ffn(x)[:, 2], ffn(x[:, 2]), atol=1e-5, rtol=1e-5)
     relu = cnn.PositionwiseFFN(8, 32, activation="relu")
     torch.testing.assert_close(relu(x), relu.fc2(F.relu(relu.fc1(x))))
 
@@ -132,11 +202,47 @@ def test_sinusoidal_encoding():
     pe = cnn.sinusoidal_positional_encoding(64, 16)
     assert pe.shape == (64, 16)
     torch.testing.assert_close(pe[0], torch.tensor([0.0, 1.0] * 8))
-    torch.testing.assert_close(pe[7, 2], torch.tensor(math.sin(7 / 10000 ** (2 / 16))))
-    torch.testing.assert_close(pe[7, 3], torch.tensor(math.cos(7 / 10000 ** (2 / 16))))
+    torch.testing.assert_close(
+        pe[7, 2], torch.tensor(math.sin(7 / 10000 ** (2 / 16)))
+    )
+    torch.testing.assert_close(
+        pe[7, 3], torch.tensor(math.cos(7 / 10000 ** (2 / 16)))
+    )
     dots = (pe[:-3] * pe[3:]).sum(-1)  # depends only on the offset
-    # angles reach 63 rad, so each sin/cos is off by up to ~63 u; 16 such products summed
-    torch.testing.assert_close(dots, torch.full_like(dots, dots[0].item()), atol=1e-4, rtol=0)
+    # angles reach 63 rad, so each sin/cos is off by up to ~63 u; 16 such
+    # products summed
+    torch.testing.assert_close(
+        dots, torch.full_like(dots, dots[0].item()), atol=1e-4, rtol=0
+    )
+
+
+def test_split_and_merge_heads_functions():
+    x = torch.randn(2, 6, 12)
+    heads = cnn.split_heads(x, 3)  # [2, 3, 6, 4]: every head keeps 6 positions
+    assert heads.shape == (2, 3, 6, 4)
+    torch.testing.assert_close(heads[:, 2], x[..., 8:12])
+    assert torch.equal(cnn.merge_heads(heads), x)  # a copy: bit-identical
+    with pytest.raises(CourseError, match="d_model=12 is not divisible by"):
+        cnn.split_heads(x, 5)
+
+
+def test_sinusoidal_encoding_in_float64_is_the_formula():
+    pe64 = cnn.sinusoidal_positional_encoding(50, 16, dtype=torch.float64)
+    assert pe64.dtype == torch.float64
+    expected = math.sin(37 / 10000 ** (6 / 16))
+    assert pe64[37, 6].item() == pytest.approx(expected, abs=1e-12)
+    pe32 = cnn.sinusoidal_positional_encoding(50, 16)
+    # float32 angles up to 49 rad round by ~49 u = 3e-6 (CONTRIBUTING.md)
+    torch.testing.assert_close(pe32.double(), pe64, atol=1e-5, rtol=0)
+
+
+def test_importing_nn_stays_light():
+    code = (
+        "import course_utils.nn, sys; "
+        "assert 'datasets' not in sys.modules, 'datasets'; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_learned_positional_embedding():
@@ -147,49 +253,86 @@ def test_learned_positional_embedding():
         emb(torch.zeros(1, 11, 4))
 
 
-# --- real pretrained weights: MiniLM (BERT) ---------------------------------------------------------
+# --- real pretrained weights: MiniLM (BERT) -----------------------------------
+
 
 def test_embeddings_with_learned_positions_match_bert(minilm):
     model, batch = minilm
     emb, cfg = model.embeddings, model.config
-    learned = cnn.LearnedPositionalEmbedding(cfg.max_position_embeddings, cfg.hidden_size)
+    learned = cnn.LearnedPositionalEmbedding(
+        cfg.max_position_embeddings, cfg.hidden_size
+    )
     learned.embedding.load_state_dict(emb.position_embeddings.state_dict())
     with torch.no_grad():
-        ours = emb.LayerNorm(learned(emb.word_embeddings(batch["input_ids"])
-                                     + emb.token_type_embeddings(batch["token_type_ids"])))
-        torch.testing.assert_close(ours, emb(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"]))
+        ours = emb.LayerNorm(
+            learned(
+                emb.word_embeddings(batch["input_ids"])
+                + emb.token_type_embeddings(batch["token_type_ids"])
+            )
+        )
+        torch.testing.assert_close(
+            ours,
+            emb(
+                input_ids=batch["input_ids"],
+                token_type_ids=batch["token_type_ids"],
+            ),
+        )
 
 
 def test_encoder_layer_matches_the_pretrained_bert_layer(minilm):
     from transformers.masking_utils import create_bidirectional_mask
 
     model, batch = minilm
-    ours = cnn.load_bert_layer(_encoder_layer(model.config), model.encoder.layer[0])
-    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in model.encoder.layer[0].parameters())
+    ours = cnn.load_bert_layer(
+        _encoder_layer(model.config), model.encoder.layer[0]
+    )
+    assert sum(p.numel() for p in ours.parameters()) == sum(
+        p.numel() for p in model.encoder.layer[0].parameters()
+    )
     with torch.no_grad():
-        x = model.embeddings(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"])
-        hf_mask = create_bidirectional_mask(config=model.config, inputs_embeds=x, attention_mask=batch["attention_mask"])
+        x = model.embeddings(
+            input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"]
+        )
+        hf_mask = create_bidirectional_mask(
+            config=model.config,
+            inputs_embeds=x,
+            attention_mask=batch["attention_mask"],
+        )
         theirs = model.encoder.layer[0](x, hf_mask)
         mine = ours(x, cnn.padding_mask(batch["attention_mask"]))
-    torch.testing.assert_close(mine, theirs, atol=2e-5, rtol=2e-5)  # one Transformer layer (CONTRIBUTING.md)
+    # one Transformer layer (CONTRIBUTING.md)
+    torch.testing.assert_close(mine, theirs, atol=2e-5, rtol=2e-5)
 
 
 def test_six_encoder_layers_reproduce_last_hidden_state(minilm):
     model, batch = minilm
-    stack = [cnn.load_bert_layer(_encoder_layer(model.config), layer) for layer in model.encoder.layer]
+    stack = [
+        cnn.load_bert_layer(_encoder_layer(model.config), layer)
+        for layer in model.encoder.layer
+    ]
     assert len(stack) == 6
     pad = cnn.padding_mask(batch["attention_mask"])
     with torch.no_grad():
         out = model(**batch, output_attentions=True)
-        h = model.embeddings(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"])
-        for depth, (layer, theirs_w) in enumerate(zip(stack, out.attentions), start=1):
+        h = model.embeddings(
+            input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"]
+        )
+        for depth, (layer, theirs_w) in enumerate(
+            zip(stack, out.attentions), start=1
+        ):
             h, w = layer(h, pad, return_attention=True)
-            tol = 2e-5 * depth  # the weights of layer n come after n - 1 layers and one attention (CONTRIBUTING.md)
+            # the weights of layer n come after n - 1 layers and one attention
+            # (CONTRIBUTING.md)
+            tol = 2e-5 * depth
             torch.testing.assert_close(w, theirs_w, atol=tol, rtol=tol)
-    torch.testing.assert_close(h, out.last_hidden_state, atol=1.2e-4, rtol=1.2e-4)  # 6 layers x 2e-5 (CONTRIBUTING.md)
+    # 6 layers x 2e-5 (CONTRIBUTING.md)
+    torch.testing.assert_close(
+        h, out.last_hidden_state, atol=1.2e-4, rtol=1.2e-4
+    )
 
 
-# --- GPT-2 block ------------------------------------------------------------------------------------
+# --- GPT-2 block --------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def gpt2_block():
@@ -197,12 +340,25 @@ def gpt2_block():
     from transformers.models.gpt2.modeling_gpt2 import GPT2Block
 
     torch.manual_seed(1)
-    config = GPT2Config(n_embd=64, n_head=4, n_layer=2, n_positions=32, vocab_size=100, bos_token_id=0,
-                        eos_token_id=0, attn_implementation="eager")
+    config = GPT2Config(
+        n_embd=64,
+        n_head=4,
+        n_layer=2,
+        n_positions=32,
+        vocab_size=100,
+        bos_token_id=0,
+        eos_token_id=0,
+        attn_implementation="eager",
+    )
     block = GPT2Block(config, layer_idx=0).eval()
-    with torch.no_grad():  # larger than the default init, so a wrongly copied weight shows
+    # larger than the default init, so a wrongly copied weight shows
+    with torch.no_grad():
         for name, p in block.named_parameters():
-            p.uniform_(0.5, 1.5) if name.startswith("ln_") and name.endswith("weight") else p.normal_(0.0, 0.2)
+            (
+                p.uniform_(0.5, 1.5)
+                if name.startswith("ln_") and name.endswith("weight")
+                else p.normal_(0.0, 0.2)
+            )
     return config, block
 
 
@@ -210,18 +366,29 @@ def test_decoder_block_matches_gpt2_block(gpt2_block):
     from transformers.masking_utils import create_causal_mask
 
     config, block = gpt2_block
-    ours = cnn.load_gpt2_block(cnn.DecoderBlock(64, 4, layer_norm_eps=config.layer_norm_epsilon), block).eval()
+    ours = cnn.load_gpt2_block(
+        cnn.DecoderBlock(64, 4, layer_norm_eps=config.layer_norm_epsilon), block
+    ).eval()
     x = torch.randn(2, 10, 64)
     with torch.no_grad():
-        hf_mask = create_causal_mask(config=config, inputs_embeds=x, attention_mask=None, cache=None)
+        hf_mask = create_causal_mask(
+            config=config, inputs_embeds=x, attention_mask=None, cache=None
+        )
         theirs = block(x, attention_mask=hf_mask)
-        tol = dict(atol=2e-5, rtol=2e-5)  # one Transformer block (CONTRIBUTING.md)
+        # one Transformer block (CONTRIBUTING.md)
+        tol = dict(atol=2e-5, rtol=2e-5)
         torch.testing.assert_close(ours(x), theirs, **tol)
         assert (theirs - x).abs().mean() > 0.1
         # with right padding as well: compare the real positions
         am = torch.tensor([[1] * 10, [1] * 7 + [0] * 3])
-        hf_mask = create_causal_mask(config=config, inputs_embeds=x, attention_mask=am, cache=None)
-        torch.testing.assert_close(ours(x, attention_mask=am)[1, :7], block(x, attention_mask=hf_mask)[1, :7], **tol)
+        hf_mask = create_causal_mask(
+            config=config, inputs_embeds=x, attention_mask=am, cache=None
+        )
+        torch.testing.assert_close(
+            ours(x, attention_mask=am)[1, :7],
+            block(x, attention_mask=hf_mask)[1, :7],
+            **tol,
+        )
         # forgetting the Conv1D transpose gives a different block
         wrong = copy.deepcopy(ours)
         wrong.attn.o_proj.weight.copy_(block.attn.c_proj.weight)
@@ -236,23 +403,33 @@ def test_decoder_block_is_causal(gpt2_block):
     later[:, 5:] = torch.randn(1, 3, 64)
     with torch.no_grad():
         torch.testing.assert_close(ours(later)[:, :5], ours(x)[:, :5])
-        assert not torch.allclose(ours(later)[:, 5:], ours(x)[:, 5:], atol=1e-2)  # a margin far above rounding
+        # a margin far above rounding
+        assert not torch.allclose(ours(later)[:, 5:], ours(x)[:, 5:], atol=1e-2)
 
 
-# --- bad input: one clear sentence ------------------------------------------------------------------
+# --- bad input: one clear sentence --------------------------------------------
+
 
 def test_bad_input_gets_clear_errors(minilm, gpt2_block):
-    with pytest.raises(CourseError, match="d_model=10 is not divisible by n_heads=4"):
+    with pytest.raises(
+        CourseError, match="d_model=10 is not divisible by n_heads=4"
+    ):
         cnn.MultiHeadAttention(10, 4)
     q = torch.randn(1, 3, 8)
-    with pytest.raises(CourseError, match="queries have dimension 8 but keys have 6"):
-        cnn.scaled_dot_product_attention(q, torch.randn(1, 3, 6), torch.randn(1, 3, 8))
+    with pytest.raises(
+        CourseError, match="queries have dimension 8 but keys have 6"
+    ):
+        cnn.scaled_dot_product_attention(
+            q, torch.randn(1, 3, 6), torch.randn(1, 3, 8)
+        )
     with pytest.raises(CourseError, match="3 keys but 4 values"):
         cnn.scaled_dot_product_attention(q, q, torch.randn(1, 4, 8))
     with pytest.raises(CourseError, match="pass a boolean mask"):
         cnn.scaled_dot_product_attention(q, q, q, torch.ones(3, 3))
     with pytest.raises(CourseError, match="does not broadcast"):
-        cnn.scaled_dot_product_attention(q, q, q, torch.ones(4, 4, dtype=torch.bool))
+        cnn.scaled_dot_product_attention(
+            q, q, q, torch.ones(4, 4, dtype=torch.bool)
+        )
     with pytest.raises(CourseError, match=r"\[batch, seq_len\]"):
         cnn.padding_mask(torch.ones(5))
     with pytest.raises(CourseError, match="at least 1"):
@@ -265,7 +442,11 @@ def test_bad_input_gets_clear_errors(minilm, gpt2_block):
         cnn.PositionwiseFFN(8, 16, activation="swish")
     model, _ = minilm
     with pytest.raises(CourseError, match="cannot copy"):
-        cnn.load_bert_layer(cnn.EncoderLayer(64, 4, 256), model.encoder.layer[0])
+        cnn.load_bert_layer(
+            cnn.EncoderLayer(64, 4, 256), model.encoder.layer[0]
+        )
     _, block = gpt2_block
-    with pytest.raises(CourseError, match="build DecoderBlock with the config's n_embd"):
+    with pytest.raises(
+        CourseError, match="build DecoderBlock with the config's n_embd"
+    ):
         cnn.load_gpt2_block(cnn.DecoderBlock(32, 4), block)

@@ -1,10 +1,13 @@
-"""A notebook opened on its own installs what it needs, from the one configured address.
+"""A notebook opened on its own installs what it needs, from the one configured
+address.
 
-[tool.course] of pyproject.toml says where the course is published; scripts/publish.py writes it
-into every notebook's install cell and the book's buttons. The package must declare every
-library a notebook, an exercise or the package itself imports: a downloaded notebook gets only
-what ``pip install course_utils[assets]`` brings.
+[tool.course] of pyproject.toml says where the course is published;
+scripts/publish.py writes it into every notebook's install cell and the book's
+buttons. The package must declare every library a notebook, an exercise or the
+package itself imports: a downloaded notebook gets only what
+``pip install course_utils[assets]`` brings.
 """
+
 from __future__ import annotations
 
 import ast
@@ -22,7 +25,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _load(name):
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        name, REPO / "scripts" / f"{name}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -44,14 +49,28 @@ def test_the_install_cell_installs_this_package_with_its_asset_extra():
 
 
 def _code_sources():
-    """(file, source) of every code cell and module that runs in a student's environment."""
+    """(file, source) of every code cell and module that runs in a student's
+    environment.
+    """
     paths = [*REPO.glob("chapters/*/*.ipynb"), *REPO.glob("exercises/*.ipynb")]
     for path in paths:
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code":
-                # IPython magics and shell lines are not Python: keep the indentation, drop them
-                yield path, re.sub(r"^(\s*)[%!].*$", r"\1pass", cell.source, flags=re.MULTILINE)
-    for path in [*REPO.glob("course_utils/**/*.py"), *REPO.glob("exercises/solutions/*.py")]:
+                # IPython magics and shell lines are not Python: keep the
+                # indentation, drop them
+                yield (
+                    path,
+                    re.sub(
+                        r"^(\s*)[%!].*$",
+                        r"\1pass",
+                        cell.source,
+                        flags=re.MULTILINE,
+                    ),
+                )
+    for path in [
+        *REPO.glob("course_utils/**/*.py"),
+        *REPO.glob("exercises/solutions/*.py"),
+    ]:
         yield path, path.read_text(encoding="utf-8")
 
 
@@ -67,10 +86,14 @@ def _top_level_imports(source: str) -> set[str]:
 
 def _declared() -> set[str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
-    specs = [*project["project"]["dependencies"],
-             *sum(project["project"]["optional-dependencies"].values(), []),
-             *project["tool"]["course"]["no_deps"]]
-    return {re.split(r"[<>=!\[ ;]", s)[0].lower().replace("_", "-") for s in specs}
+    specs = [
+        *project["project"]["dependencies"],
+        *sum(project["project"]["optional-dependencies"].values(), []),
+        *project["tool"]["course"]["no_deps"],
+    ]
+    return {
+        re.split(r"[<>=!\[ ;]", s)[0].lower().replace("_", "-") for s in specs
+    }
 
 
 def test_the_package_declares_every_library_the_course_imports():
@@ -79,13 +102,23 @@ def test_the_package_declares_every_library_the_course_imports():
     missing = {}
     for path, source in _code_sources():
         for module in _top_level_imports(source):
-            if module in sys.stdlib_module_names or module in ("course_utils", "solutions"):
+            if module in sys.stdlib_module_names or module in (
+                "course_utils",
+                "solutions",
+            ):
                 continue
-            dists = {d.lower().replace("_", "-") for d in provided_by.get(module, [])}
+            dists = {
+                d.lower().replace("_", "-") for d in provided_by.get(module, [])
+            }
             if not dists:
-                pytest.fail(f"{path.relative_to(REPO)} imports {module!r}, which no installed "
-                            "distribution provides")
+                pytest.fail(
+                    f"{path.relative_to(REPO)} imports {module!r}, which no "
+                    "installed "
+                    "distribution provides"
+                )
             if not dists & declared:
                 missing.setdefault(sorted(dists)[0], path.relative_to(REPO))
-    assert not missing, ("imported but not declared in pyproject.toml (a downloaded notebook "
-                         f"would fail): {missing}")
+    assert not missing, (
+        "imported but not declared in pyproject.toml (a downloaded notebook "
+        f"would fail): {missing}"
+    )

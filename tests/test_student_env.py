@@ -1,10 +1,13 @@
-"""README's student path works: a non-root user, no apt or Node, a bare environment, a wheel.
+"""README's student path works: a non-root user, no apt or Node, a bare
+environment, a wheel.
 
-scripts/test.sh runs ``python scripts/student_env.py install`` before pytest: it builds the
-course package as a wheel and runs ``install.py`` (README's student command) as an unprivileged
-user in a new virtual environment, which ends with ``python -m course_utils doctor``. The
-chapter notebooks then run alone in that environment (tests/test_chapter_notebooks.py).
+scripts/test.sh runs ``python scripts/student_env.py install`` before pytest: it
+builds the course package as a wheel and runs ``install.py`` (README's student
+command) as an unprivileged user in a new virtual environment, which ends with
+``python -m course_utils doctor``. The chapter notebooks then run alone in that
+environment (tests/test_chapter_notebooks.py).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -20,8 +23,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _student_env():
-    spec = importlib.util.spec_from_file_location("student_env",
-                                                  REPO / "scripts" / "student_env.py")
+    spec = importlib.util.spec_from_file_location(
+        "student_env", REPO / "scripts" / "student_env.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -32,8 +36,15 @@ def record():
     student_env = _student_env()
     path = student_env.area() / "install.json"
     if os.environ.get("COURSE_BOOK_PREBUILT") != "1" or not path.exists():
-        subprocess.run([sys.executable, str(REPO / "scripts" / "student_env.py"), "install"],
-                       check=False, timeout=3600)
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "scripts" / "student_env.py"),
+                "install",
+            ],
+            check=False,
+            timeout=3600,
+        )
     return json.loads(path.read_text()), student_env.area()
 
 
@@ -48,10 +59,16 @@ def test_the_student_install_succeeds_as_a_non_root_user(record):
 def test_the_fresh_install_ends_with_a_passing_doctor_and_a_cpu_torch(record):
     result, folder = record
     if not result["fresh"]:
-        pytest.skip("this run reinstalled only the wheel; the fresh install was tested when "
-                    "install.py, requirements.txt or pyproject.toml last changed")
+        pytest.skip(
+            "this run reinstalled only the wheel; the fresh install was tested "
+            "when "
+            "install.py, requirements.txt or pyproject.toml last "
+            "changed"
+        )
     log = (folder / "install.log").read_text(errors="replace")
-    assert "All good: this environment can run every chapter of the book." in log
+    assert (
+        "All good: this environment can run every chapter of the book." in log
+    )
     assert "CPU build" in log
     assert "[FAIL]" not in log
 
@@ -60,9 +77,23 @@ def test_the_student_environment_has_the_wheel_not_the_source_tree(record):
     result, folder = record
     python = Path(result["venv"]) / "bin" / "python"
     probe = "import course_utils, sys; print(course_utils.__file__)"
-    out = subprocess.run([str(python), "-c", probe], capture_output=True, text=True,
-                         cwd=folder, env={"PATH": "/usr/bin:/bin"})
+    out = subprocess.run(
+        [str(python), "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert out.returncode == 0, out.stderr
-    assert "site-packages" in out.stdout and str(REPO / "course_utils") not in out.stdout
-    data = Path(out.stdout.strip()).parent / "course_data" / "benchmark_results.json"
-    assert data.exists(), "the measured figures the chapters show are not in the wheel"
+    assert (
+        "site-packages" in out.stdout
+        and str(REPO / "course_utils") not in out.stdout
+    )
+    data = (
+        Path(out.stdout.strip()).parent
+        / "course_data"
+        / "benchmark_results.json"
+    )
+    assert data.exists(), (
+        "the measured figures the chapters show are not in the wheel"
+    )

@@ -1,5 +1,7 @@
-"""course_utils.tokenization and course_utils.widgets: the offline GPT-2 tokenizer equals tiktoken's, the measures
-are right on hand-countable cases, bad input gets one clear sentence; plus the checks chapter 5 makes."""
+"""course_utils.tokenization and course_utils.widgets: the offline GPT-2
+tokenizer equals tiktoken's, the measures are right on hand-countable cases, bad
+input gets one clear sentence; plus the checks chapter 5 makes."""
+
 import pytest
 
 import course_utils as cu
@@ -7,11 +9,27 @@ from course_utils import tokenization, widgets
 from course_utils.errors import CourseError
 
 VARIED = [
-    "Hello world", " leading space", "trailing space ", "two  spaces\n\nnew lines\t tab\r\n", "   ", "",
-    "Café déjà vu, naïve résumé ÆØÅ ß", "Hugging Face 🤗 emoji 👩‍👩‍👧 family, flags 🇫🇷", "语言模型很强大。", "日本語のテキスト",
-    "It's we'll they've I'M you'D", "1234567 numbers 3.14159 and 1,000,000", "x = f(y) ** 2  # code\n    return x",
-    "a" * 200, "!!!???...", "https://example.com/path?q=1&r=2", "e-mail: someone@example.org",
-    "Ελληνικά και русский текст", "العربية", "\u200b zero width \ufeff bom", "tab\tseparated\tvalues",
+    "Hello world",
+    " leading space",
+    "trailing space ",
+    "two  spaces\n\nnew lines\t tab\r\n",
+    "   ",
+    "",
+    "Café déjà vu, naïve résumé ÆØÅ ß",
+    "Hugging Face 🤗 emoji 👩‍👩‍👧 family, flags 🇫🇷",
+    "语言模型很强大。",
+    "日本語のテキスト",
+    "It's we'll they've I'M you'D",
+    "1234567 numbers 3.14159 and 1,000,000",
+    "x = f(y) ** 2  # code\n    return x",
+    "a" * 200,
+    "!!!???...",
+    "https://example.com/path?q=1&r=2",
+    "e-mail: someone@example.org",
+    "Ελληνικά και русский текст",
+    "العربية",
+    "\u200b zero width \ufeff bom",
+    "tab\tseparated\tvalues",
 ]
 
 
@@ -27,21 +45,29 @@ def reference():
 
 def test_gpt2_offline_equals_tiktoken_on_varied_text(gpt2, reference):
     for text in VARIED:
-        assert gpt2(text, add_special_tokens=False)["input_ids"] == reference.encode(text), repr(text)
+        assert gpt2(text, add_special_tokens=False)[
+            "input_ids"
+        ] == reference.encode(text), repr(text)
 
 
 def test_gpt2_offline_equals_tiktoken_on_wikipedia_and_tweets(gpt2, reference):
     texts = [t[:3000] for t in cu.data.load_wikipedia()["text"][:15]]
     texts += cu.data.load_tweets()["text"][:300]
     for text in texts:
-        assert gpt2(text, add_special_tokens=False)["input_ids"] == reference.encode(text), repr(text[:60])
+        assert gpt2(text, add_special_tokens=False)[
+            "input_ids"
+        ] == reference.encode(text), repr(text[:60])
 
 
 def test_gpt2_vocabulary_and_special_token(gpt2):
     assert len(gpt2) == 50257
     assert gpt2.eos_token == "<|endoftext|>" and gpt2.eos_token_id == 50256
-    assert gpt2.encode("Hello<|endoftext|>")[-1] == 50256  # the special token is one token
-    assert gpt2.tokenize(" world") == ["Ġworld"] and gpt2.tokenize("\n") == ["Ċ"]
+    assert (
+        gpt2.encode("Hello<|endoftext|>")[-1] == 50256
+    )  # the special token is one token
+    assert gpt2.tokenize(" world") == ["Ġworld"] and gpt2.tokenize("\n") == [
+        "Ċ"
+    ]
 
 
 def test_gpt2_round_trip_and_no_unknown(gpt2):
@@ -55,7 +81,9 @@ def test_gpt2_is_cached_and_independent(gpt2):
     other = tokenization.gpt2_tokenizer(use_hub=False)
     other.pad_token = other.eos_token
     other.padding_side = "left"
-    assert gpt2.pad_token is None and gpt2.padding_side == "right"  # changing one copy leaves the other alone
+    assert (
+        gpt2.pad_token is None and gpt2.padding_side == "right"
+    )  # changing one copy leaves the other alone
     assert other("a b")["input_ids"] == gpt2("a b")["input_ids"]
 
 
@@ -64,32 +92,50 @@ def test_fertility_and_unk_rate_on_countable_cases():
 
     vocab = {"[UNK]": 0, "a": 1, "b": 2, "c": 3}
     chars = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
-    chars.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(),  # then one token per character
-                                                   pre_tokenizers.Split(Regex("."), behavior="isolated")])
+    chars.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.WhitespaceSplit(),  # then one token per character
+            pre_tokenizers.Split(Regex("."), behavior="isolated"),
+        ]
+    )
     texts = ["ab c", "abx"]  # 3 words, 6 characters, one unknown (x)
     assert tokenization.count_units(texts, "word") == 3
     assert tokenization.count_units(texts, "char") == 6
     assert tokenization.fertility(chars, texts) == pytest.approx(6 / 3)
-    assert tokenization.fertility(chars, texts, unit="char") == pytest.approx(1.0)
+    assert tokenization.fertility(chars, texts, unit="char") == pytest.approx(
+        1.0
+    )
     assert tokenization.unk_rate(chars, texts) == pytest.approx(1 / 6)
 
 
 def test_fertility_of_bert_excludes_special_tokens():
     from transformers import AutoTokenizer
 
-    bert = AutoTokenizer.from_pretrained(cu.resolve_checkpoint("all-MiniLM-L6-v2"))
-    assert tokenization.fertility(bert, "the cat sat") == pytest.approx(1.0)  # no [CLS]/[SEP]
-    assert tokenization.fertility(bert, "tokenization") == pytest.approx(2.0)  # token ##ization
-    assert tokenization.unk_rate(bert, "snow☃man melts") == pytest.approx(1 / 3)  # [UNK] melt ##s
-    # chapter 5's claim: the English WordPiece vocabulary loses much of Chinese text
+    bert = AutoTokenizer.from_pretrained(
+        cu.resolve_checkpoint("all-MiniLM-L6-v2")
+    )
+    assert tokenization.fertility(bert, "the cat sat") == pytest.approx(
+        1.0
+    )  # no [CLS]/[SEP]
+    assert tokenization.fertility(bert, "tokenization") == pytest.approx(
+        2.0
+    )  # token ##ization
+    assert tokenization.unk_rate(bert, "snow☃man melts") == pytest.approx(
+        1 / 3
+    )  # [UNK] melt ##s
+    # chapter 5's claim: the English WordPiece vocabulary loses much of Chinese
+    # text
     reviews = cu.data.load_chinese_reviews()["text"][:300]
     assert tokenization.unk_rate(bert, reviews) > 0.3
 
 
-@pytest.mark.parametrize("bad, message", [
-    ([], "non-empty list of strings"),
-    ([1, 2], "non-empty list of strings"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ([], "non-empty list of strings"),
+        ([1, 2], "non-empty list of strings"),
+    ],
+)
 def test_bad_texts_get_one_sentence(gpt2, bad, message):
     with pytest.raises(CourseError, match=message):
         tokenization.fertility(gpt2, bad)
@@ -105,22 +151,40 @@ def test_bad_unit_and_empty_text(gpt2):
 
 
 def test_bpe_toy_corpus_agrees_with_the_library():
-    """The chapter's claim: our BPE loop and tokenizers' BpeTrainer learn the same merges on the toy corpus."""
-    from course_utils.checks import ch05
-
+    """The chapter's claim: our BPE loop and tokenizers' BpeTrainer learn the
+    same merges on the toy corpus."""
     toy = {"low": 5, "lower": 2, "newest": 6, "widest": 3}
-    assert ch05.reference_bpe(toy, 10) == ch05._library_bpe(tuple(toy.items()), 10)
+    library = tokenization.train_library_bpe(toy, 10)
+    assert tokenization.learn_bpe(toy, 10) == tokenization.bpe_merges(library)
+    assert tokenization.learn_bpe(toy, 10)[:2] == [
+        ("e", "s"),
+        ("es", "t"),
+    ]  # Sennrich et al.'s first merges
+    assert tokenization.learn_bpe({"ab": 3, "c": 1}, 5) == [
+        ("a", "b")
+    ]  # stops when no pair is left
+    assert tokenization.merge_pair(list("aaab"), ("a", "a")) == ["aa", "a", "b"]
 
 
 def test_tokenizer_explorer_renders_and_updates(gpt2):
     from transformers import AutoTokenizer
 
-    bert = AutoTokenizer.from_pretrained(cu.resolve_checkpoint("all-MiniLM-L6-v2"))
-    explorer = widgets.tokenizer_explorer({"BERT": bert, "GPT-2": gpt2}, text="Hello tokenizers")
+    bert = AutoTokenizer.from_pretrained(
+        cu.resolve_checkpoint("all-MiniLM-L6-v2")
+    )
+    explorer = widgets.tokenizer_explorer(
+        {"BERT": bert, "GPT-2": gpt2}, text="Hello tokenizers"
+    )
     box, table = explorer.children
-    assert "Ġtoken" in table.value and "##izer" in table.value and "<b>GPT-2</b>" in table.value
+    assert (
+        "Ġtoken" in table.value
+        and "##izer" in table.value
+        and "<b>GPT-2</b>" in table.value
+    )
     bundle = explorer._repr_mimebundle_()
-    assert "text/html" in bundle and "Ġtoken" in bundle["text/html"]  # the static fallback
+    assert (
+        "text/html" in bundle and "Ġtoken" in bundle["text/html"]
+    )  # the static fallback
     box.value = "Goodbye"
     assert "Ġtoken" not in table.value and "Good" in table.value
 
@@ -130,7 +194,9 @@ def test_tokenizer_explorer_needs_tokenizers():
         widgets.tokenizer_explorer({})
 
 
-def test_gpt2_build_is_cached_on_disk_and_survives_a_broken_file(monkeypatch, tmp_path, reference):
+def test_gpt2_build_is_cached_on_disk_and_survives_a_broken_file(
+    monkeypatch, tmp_path, reference
+):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     tokenization._offline_gpt2_backend.cache_clear()
     try:
@@ -139,10 +205,14 @@ def test_gpt2_build_is_cached_on_disk_and_survives_a_broken_file(monkeypatch, tm
         assert cached.exists()
         tokenization._offline_gpt2_backend.cache_clear()
         from_file = tokenization.gpt2_tokenizer(use_hub=False)
-        cached.write_text("{ not json")  # a truncated file is rebuilt, not an error
+        cached.write_text(
+            "{ not json"
+        )  # a truncated file is rebuilt, not an error
         tokenization._offline_gpt2_backend.cache_clear()
         rebuilt = tokenization.gpt2_tokenizer(use_hub=False)
         for tok in (built, from_file, rebuilt):
-            assert tok("Tokenizers, 🤗!", add_special_tokens=False)["input_ids"] == reference.encode("Tokenizers, 🤗!")
+            assert tok("Tokenizers, 🤗!", add_special_tokens=False)[
+                "input_ids"
+            ] == reference.encode("Tokenizers, 🤗!")
     finally:
         tokenization._offline_gpt2_backend.cache_clear()

@@ -1,11 +1,16 @@
-"""Solutions to the chapter 3 exercises (instructors only; the tests fill them into the student notebook)."""
+"""Solutions to the chapter 3 exercises (instructors only; the tests fill them
+into the student notebook).
+"""
+
 import math
 
 import torch
 
 
 def scaled_dot_product_attention(q, k, v, mask=None):
-    """softmax(q k^T / sqrt(d_k)) v, returning (output, weights). mask: boolean, True = may attend."""
+    """softmax(q k^T / sqrt(d_k)) v, returning (output, weights). mask: boolean,
+    True = may attend.
+    """
     d_k = q.shape[-1]
     scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)  # [..., L_q, L_k]
     if mask is not None:
@@ -15,7 +20,9 @@ def scaled_dot_product_attention(q, k, v, mask=None):
 
 
 def causal_mask(seq_len):
-    """[seq_len, seq_len] boolean mask: True where query i may attend to key j, i.e. j <= i."""
+    """[seq_len, seq_len] boolean mask: True where query i may attend to key j,
+    i.e. j <= i.
+    """
     return torch.ones(seq_len, seq_len, dtype=torch.bool).tril()
 
 
@@ -32,9 +39,13 @@ def merge_heads(x):
 
 
 def sinusoidal_encoding(max_len, d_model):
-    """[max_len, d_model]: PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(p / 10000^(2i/d))."""
+    """[max_len, d_model]: PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] =
+    cos(p / 10000^(2i/d)).
+    """
     positions = torch.arange(max_len, dtype=torch.float32)[:, None]
-    angles = positions / 10000 ** (torch.arange(0, d_model, 2, dtype=torch.float32) / d_model)
+    angles = positions / 10000 ** (
+        torch.arange(0, d_model, 2, dtype=torch.float32) / d_model
+    )
     pe = torch.zeros(max_len, d_model)
     pe[:, 0::2] = torch.sin(angles)
     pe[:, 1::2] = torch.cos(angles)

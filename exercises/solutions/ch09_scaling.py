@@ -2,21 +2,30 @@
 
 
 def gpt2_parameter_count(config):
-    V, P, d, L = config.vocab_size, config.n_positions, config.n_embd, config.n_layer
+    V, P, d, L = (
+        config.vocab_size,
+        config.n_positions,
+        config.n_embd,
+        config.n_layer,
+    )
     return V * d + P * d + L * (12 * d * d + 13 * d) + 2 * d
 
 
 def accumulated_gradients(model, input_ids, labels, steps):
     model.zero_grad()
-    total = int((labels[:, 1:] != -100).sum())  # real targets in the whole batch (the model shifts the labels)
+    # real targets in the whole batch (the model shifts the labels)
+    total = int((labels[:, 1:] != -100).sum())
     for ids, lab in zip(input_ids.chunk(steps), labels.chunk(steps)):
         count = int((lab[:, 1:] != -100).sum())
-        loss = model(input_ids=ids, labels=lab).loss  # mean over this micro-batch's targets
-        (loss * count / total).backward()  # = its sum of token losses / the whole batch's count
+        # mean over this micro-batch's targets
+        loss = model(input_ids=ids, labels=lab).loss
+        # = its sum of token losses / the whole batch's count
+        (loss * count / total).backward()
 
 
 def training_memory_bytes(n_params, optimizer, precision):
     states = {"sgd": 0, "momentum": 1, "adamw": 2}[optimizer]
     if precision == "fp32":
         return (4 + 4 + 4 * states) * n_params
-    return (2 + 2 + 4 + 4 * states) * n_params  # bf16 weights and gradients, fp32 master weights and states
+    # bf16 weights and gradients, fp32 master weights and states
+    return (2 + 2 + 4 + 4 * states) * n_params
