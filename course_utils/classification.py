@@ -63,6 +63,8 @@ def metrics_from_predictions(labels, predictions) -> dict:
     }
 
 
+# From chapters/07_fine_tuning/02_training_loop_and_trainer.ipynb
+# "Trainer as you would use it"
 def compute_metrics(eval_pred) -> dict:
     """For ``Trainer(compute_metrics=...)``: logits [n, classes] and labels
     [n] -> accuracy and macro precision / recall / F1."""
@@ -93,6 +95,8 @@ def length_sorted_batches(
         )
 
 
+# From chapters/07_fine_tuning/03_evaluation_and_overfitting.ipynb
+# "Precision, recall, F1"
 def predict_proba(
     model, tokenizer, texts, batch_size: int = 64, max_length: int = MAX_LENGTH
 ) -> np.ndarray:

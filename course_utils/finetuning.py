@@ -121,6 +121,8 @@ class FinetuneResult:
     stopped_by_time: bool
 
 
+# From chapters/07_fine_tuning/02_training_loop_and_trainer.ipynb
+# "One function for the rest of the chapter"
 def _time_limit_callback(max_seconds):
     """A TrainerCallback that stops training once ``max_seconds`` of wall
     time have passed (checked after every step; None: no limit)."""

@@ -40,6 +40,8 @@ class GloveError(CourseError, ValueError):
     """Bad input to the GloVe code; the message says what to pass instead."""
 
 
+# From chapters/04_math/02_glove.ipynb
+# "The corpus"
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens of a text (digits and punctuation dropped)."""
     return WORD.findall(text.lower())
@@ -191,6 +193,8 @@ def glove_loss(
     return (weighting(counts, x_max, alpha) * error**2).sum()
 
 
+# From chapters/04_math/02_glove.ipynb
+# "The objective as code"
 def glove_loss_dense(
     W,
     W_ctx,
@@ -256,6 +260,8 @@ def _as_triples(X) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     return rows, cols, torch.from_numpy(X.data[keep].astype(np.float32))
 
 
+# From chapters/04_math/02_glove.ipynb
+# "Training"
 @contextmanager
 def torch_threads(n: int | None):
     """Run the block with ``n`` torch CPU threads (None: unchanged).
@@ -353,6 +359,8 @@ def ppmi(X) -> sp.csr_matrix:
     return sp.csr_matrix((pmi[pos], (r[pos], c[pos])), shape=X.shape)
 
 
+# From chapters/04_math/02_glove.ipynb
+# "The count-based baseline: PPMI + truncated SVD"
 def svd_vectors(
     M, dim: int = 100, power: float = 0.5, seed: int = 0
 ) -> np.ndarray:
@@ -381,6 +389,8 @@ def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
+# From chapters/04_math/02_glove.ipynb
+# "Evaluation"
 def similarity_spearman(
     vectors: np.ndarray, word_to_id: dict, pairs
 ) -> tuple[float, int, int]:
@@ -424,6 +434,8 @@ def read_analogies(path) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
+# From chapters/04_math/02_glove.ipynb
+# "Evaluation"
 def analogy_accuracy(
     vectors: np.ndarray, word_to_id: dict, questions, batch: int = 1024
 ) -> tuple[float, int, int]:

@@ -44,6 +44,8 @@ EOS = "</s>"  # end of sentence: predicted like a word
 UNK = "<unk>"  # every word outside the vocabulary
 
 
+# From chapters/01_background/01_language_models.ipynb
+# "A word tokenizer"
 class NgramError(CourseError, ValueError):
     """Bad input to an n-gram model; the message says what to pass instead."""
 
@@ -75,6 +77,8 @@ def word_tokenize(sentence: str) -> list[str]:
     return TOKEN.findall(sentence.lower())
 
 
+# From chapters/01_background/01_language_models.ipynb
+# "A word tokenizer"
 def tokenize(text: str) -> list[list[str]]:
     """Raw text -> sentences, each a list of lower-cased tokens (no <s>)."""
     if not isinstance(text, str):
@@ -581,6 +585,8 @@ class LMCorpus:
     split: object
 
 
+# From chapters/01_background/02_from_ngrams_to_transformers.ipynb
+# "Why counting runs out: data sparsity"
 def load_lm_corpus(
     n_articles: int | None = None,
     test_size: float = 0.1,

@@ -50,6 +50,8 @@ def _check_attention_inputs(q: Tensor, k: Tensor, v: Tensor) -> None:
         )
 
 
+# From chapters/03_transformer/01_attention.ipynb
+# "The code that is the formula"
 def _check_mask(mask: Tensor, scores: Tensor) -> None:
     """Raise a CourseError unless ``mask`` is boolean and fits ``scores``."""
     if mask.dtype != torch.bool:

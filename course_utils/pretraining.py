@@ -41,6 +41,8 @@ def mode(fast: bool | None = None) -> str:
     return "fast" if fast else "full"
 
 
+# From chapters/06_pretraining/01_data_and_tiny_gpt.ipynb
+# "The data: the same articles as chapter 1"
 def load_split(fast: bool | None = None, articles=None):
     """The Wikipedia articles as a ``DatasetDict`` with ``train`` and
     ``validation`` (title, text), split by article as in chapter 1.
@@ -71,6 +73,8 @@ UNK = "<unk>"
 VOCAB_SIZE = {"full": 2048, "fast": 1024}  # of the byte-level BPE, per mode
 
 
+# From chapters/06_pretraining/01_data_and_tiny_gpt.ipynb
+# "A tokenizer trained on the training articles"
 def train_tokenizer(texts, vocab_size: int):
     """Train a byte-level BPE tokenizer on ``texts``; return it wrapped as a
     ``PreTrainedTokenizerFast``.
@@ -367,23 +371,35 @@ def run_arguments(settings: dict, work_dir, max_steps=None, evaluate=False):
     return settings, training_arguments(work_dir, settings, eval_steps)
 
 
-def train_timed(trainer, settings: dict, block_size: int, **extra) -> dict:
-    """Run ``trainer.train()``; return the model (in eval mode), the trainer,
-    the seconds and tokens per second it took, and ``extra``."""
+# From chapters/06_pretraining/01_data_and_tiny_gpt.ipynb
+# "The whole run in one function"
+def train_timed(model, collator, settings, args, run) -> dict:
+    """Train ``model`` with ``Trainer`` on ``run``'s blocks (from
+    :func:`prepare_run`); return the model (in eval mode), the trainer, the
+    seconds and tokens per second it took, and the run's pieces."""
+    from transformers import Trainer
+
+    m, split, tokenizer, blocks = run
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=blocks["train"],
+        eval_dataset=blocks["validation"],
+        data_collator=collator,
+    )
     start = time.perf_counter()
     trainer.train()
     seconds = time.perf_counter() - start
-    steps, batch = (
-        settings["max_steps"],
-        settings["per_device_train_batch_size"],
-    )
+    tokens = settings["max_steps"] * settings["per_device_train_batch_size"]
     trainer.model.eval()
     return dict(
         model=trainer.model,
         trainer=trainer,
         seconds=seconds,
-        tokens_per_second=steps * batch * block_size / seconds,
-        **extra,
+        tokens_per_second=tokens * BLOCK_SIZE[m] / seconds,
+        tokenizer=tokenizer,
+        split=split,
+        blocks=blocks,
     )
 
 
@@ -397,41 +413,34 @@ def train_tiny_gpt(work_dir: Path, fast=None, max_steps=None, evaluate=False):
     tokens_per_second)``.
     """
     from transformers import DataCollatorForLanguageModeling, GPT2LMHeadModel
-    from transformers import Trainer, set_seed
+    from transformers import set_seed
 
-    m, split, tokenizer, blocks = prepare_run(fast)
+    run = prepare_run(fast)
+    m, _, tokenizer, _ = run
     set_seed(0)
     model = GPT2LMHeadModel(gpt_config(tokenizer))
     settings, args = run_arguments(
         gpt_train_settings(m == "fast"), work_dir, max_steps, evaluate
     )
     collator = DataCollatorForLanguageModeling(tokenizer, mlm=False)
-    trainer = Trainer(
-        model=model,
-        args=args,
-        train_dataset=blocks["train"],
-        eval_dataset=blocks["validation"],
-        data_collator=collator,
-    )
-    return train_timed(
-        trainer,
-        settings,
-        BLOCK_SIZE[m],
-        tokenizer=tokenizer,
-        split=split,
-        blocks=blocks,
-    )
+    return train_timed(model, collator, settings, args, run)
 
 
 # From chapters/06_pretraining/01_data_and_tiny_gpt.ipynb
 # "The whole run in one function"
+def save_trained(train, out_dir: Path, fast: bool) -> None:
+    """Run ``train(work_dir, fast=fast)`` in a temporary folder, then
+    ``save_pretrained`` its model and tokenizer into ``out_dir``."""
+    with tempfile.TemporaryDirectory(prefix="course-model-") as work:
+        run = train(Path(work), fast=fast)
+    run["model"].save_pretrained(out_dir)
+    run["tokenizer"].save_pretrained(out_dir)
+
+
 def build_tiny_gpt(out_dir: Path, fast: bool) -> None:
     """Train the tiny GPT for the given mode and ``save_pretrained`` model
     and tokenizer into ``out_dir``."""
-    with tempfile.TemporaryDirectory(prefix="tiny-gpt-") as work:
-        run = train_tiny_gpt(Path(work), fast=fast)
-    run["model"].save_pretrained(out_dir)
-    run["tokenizer"].save_pretrained(out_dir)
+    save_trained(train_tiny_gpt, out_dir, fast)
 
 
 # From chapters/06_pretraining/03_tiny_bert.ipynb
@@ -516,10 +525,11 @@ def train_tiny_bert(work_dir: Path, fast=None, max_steps=None, evaluate=False):
     Returns the same dict as ``train_tiny_gpt``.
     """
     from transformers import BertForMaskedLM, DataCollatorForLanguageModeling
-    from transformers import Trainer, set_seed
+    from transformers import set_seed
 
     m, split, tokenizer, blocks = prepare_run(fast)
-    blocks = blocks.remove_columns("labels")  # the collator makes the labels
+    # the collator makes the labels
+    run = (m, split, tokenizer, blocks.remove_columns("labels"))
     set_seed(0)
     model = BertForMaskedLM(bert_config(tokenizer))
     settings, args = run_arguments(
@@ -528,21 +538,7 @@ def train_tiny_bert(work_dir: Path, fast=None, max_steps=None, evaluate=False):
     collator = DataCollatorForLanguageModeling(
         tokenizer, mlm=True, mlm_probability=MLM_PROBABILITY
     )
-    trainer = Trainer(
-        model=model,
-        args=args,
-        train_dataset=blocks["train"],
-        eval_dataset=blocks["validation"],
-        data_collator=collator,
-    )
-    return train_timed(
-        trainer,
-        settings,
-        BLOCK_SIZE[m],
-        tokenizer=tokenizer,
-        split=split,
-        blocks=blocks,
-    )
+    return train_timed(model, collator, settings, args, run)
 
 
 # From chapters/06_pretraining/03_tiny_bert.ipynb
@@ -550,7 +546,4 @@ def train_tiny_bert(work_dir: Path, fast=None, max_steps=None, evaluate=False):
 def build_tiny_bert(out_dir: Path, fast: bool) -> None:
     """Train the tiny BERT for the given mode and ``save_pretrained`` model
     and tokenizer into ``out_dir``."""
-    with tempfile.TemporaryDirectory(prefix="tiny-bert-") as work:
-        run = train_tiny_bert(Path(work), fast=fast)
-    run["model"].save_pretrained(out_dir)
-    run["tokenizer"].save_pretrained(out_dir)
+    save_trained(train_tiny_bert, out_dir, fast)

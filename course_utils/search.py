@@ -271,6 +271,8 @@ def check_lists(rankings, relevant) -> None:
         raise CourseError("no queries: pass at least one ranking.")
 
 
+# From chapters/08_applications/04_semantic_search.ipynb
+# "Results"
 def recall_at_k(rankings: Sequence, relevant: Sequence, k: int) -> float:
     """Mean recall@k over queries: ``rankings[q]`` is query q's ranked ids,
     ``relevant[q]`` its relevant ids."""

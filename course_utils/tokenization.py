@@ -45,6 +45,8 @@ def _texts(texts) -> list[str]:
     return texts
 
 
+# From chapters/05_tokenization/01_subwords_and_wordpiece.ipynb
+# "Subwords: frequent words whole, rare words in pieces"
 def _encode_all(tokenizer, texts: list[str]) -> list[list[int]]:
     """The ids of every text, without special tokens."""
     if hasattr(tokenizer, "encode_batch"):  # a raw `tokenizers.Tokenizer`
@@ -72,6 +74,8 @@ def count_units(texts, unit: str = "word") -> int:
     raise CourseError(f"unit must be 'word' or 'char', not {unit!r}.")
 
 
+# From chapters/05_tokenization/01_subwords_and_wordpiece.ipynb
+# "Subwords: frequent words whole, rare words in pieces"
 def fertility(tokenizer, texts: str | Iterable[str], unit: str = "word"):
     """Tokens per unit: per white-space word (``unit="word"``) or per
     non-space character (``"char"``), over all the texts together.
@@ -137,6 +141,8 @@ def gpt2_ranks() -> dict[bytes, int]:
     return load_tiktoken_bpe(str(asset_path("gpt2-bpe-ranks")))
 
 
+# From chapters/05_tokenization/01_subwords_and_wordpiece.ipynb
+# "Byte-level BPE: the GPT-2 tokenizer"
 def gpt2_tiktoken():
     """``tiktoken``'s own GPT-2 encoder built from the packaged ranks: the
     reference our rebuilt tokenizer is checked against."""
@@ -282,6 +288,8 @@ def most_frequent_pair(counts, number):
     return min(counts, key=lambda p: (-counts[p], number[p[0]], number[p[1]]))
 
 
+# From chapters/05_tokenization/02_training_tokenizers.ipynb
+# "The BPE algorithm"
 def learn_bpe(word_counts, num_merges, pick=most_frequent_pair, trace=False):
     """The first ``num_merges`` BPE merges of a {word: count} corpus, as a
     list of (a, b) pairs (fewer if no pair is left).
@@ -334,6 +342,8 @@ def train_library_bpe(word_counts, num_merges):
     return tok
 
 
+# From chapters/05_tokenization/02_training_tokenizers.ipynb
+# "The same merges from the `tokenizers` library"
 def bpe_merges(tokenizer):
     """The merges of a trained BPE ``tokenizers.Tokenizer``, in order, as
     (left, right) pairs."""

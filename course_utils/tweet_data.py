@@ -76,6 +76,8 @@ def _split_indices(labels, fraction, seed: int):
     )
 
 
+# From chapters/07_fine_tuning/01_data_and_baseline.ipynb
+# "Stratified splits"
 def stratified_splits(
     ds,
     test_fraction: float = TEST_FRACTION,
@@ -140,6 +142,8 @@ def cached_splits(name: str, make, label_names):
     return splits.cast_column("label", label)
 
 
+# From chapters/07_fine_tuning/01_data_and_baseline.ipynb
+# "Stratified splits"
 def tweet_splits():
     """The chapter's splits of the de-duplicated tweets, stratified 75/10/15:
     a DatasetDict (train / validation / test) with ``text`` and ``label``

@@ -129,48 +129,32 @@ def generation_playground(
     from .generation import STRATEGIES, generate, settings_config
 
     style = {"description_width": "150px"}
-    text = w.Text(
-        value=prompt,
-        description="prompt",
-        style=style,
-        layout=w.Layout(width="600px"),
-    )
+
+    def slider(cls, value, low, high, label, **step):
+        return cls(
+            value=value,
+            min=low,
+            max=high,
+            description=label,
+            style=style,
+            **step,
+        )
+
+    wide = w.Layout(width="600px")
+    text = w.Text(value=prompt, description="prompt", style=style, layout=wide)
     strategy = w.Dropdown(
         options=STRATEGIES,
         value="sampling",
         description="strategy",
         style=style,
     )
-    temperature = w.FloatSlider(
-        value=0.8,
-        min=0.1,
-        max=2.0,
-        step=0.1,
-        description="temperature",
-        style=style,
+    temperature = slider(w.FloatSlider, 0.8, 0.1, 2.0, "temperature", step=0.1)
+    top_k = slider(w.IntSlider, 50, 0, 200, "top-k (0 = off)")
+    top_p = slider(w.FloatSlider, 0.95, 0.05, 1.0, "top-p (1 = off)", step=0.05)
+    penalty = slider(
+        w.FloatSlider, 1.2, 1.0, 2.0, "repetition penalty", step=0.05
     )
-    top_k = w.IntSlider(
-        value=50, min=0, max=200, description="top-k (0 = off)", style=style
-    )
-    top_p = w.FloatSlider(
-        value=0.95,
-        min=0.05,
-        max=1.0,
-        step=0.05,
-        description="top-p (1 = off)",
-        style=style,
-    )
-    penalty = w.FloatSlider(
-        value=1.2,
-        min=1.0,
-        max=2.0,
-        step=0.05,
-        description="repetition penalty",
-        style=style,
-    )
-    max_new = w.IntSlider(
-        value=40, min=5, max=120, description="max_new_tokens", style=style
-    )
+    max_new = slider(w.IntSlider, 40, 5, 120, "max_new_tokens")
     button = w.Button(description="Generate", button_style="primary")
     out = w.Output(
         layout=w.Layout(border="1px solid #ccc", padding="4px", width="600px")
@@ -192,19 +176,8 @@ def generation_playground(
             print(text.value + result)
 
     button.on_click(run)
-    box = w.VBox(
-        [
-            text,
-            strategy,
-            temperature,
-            top_k,
-            top_p,
-            penalty,
-            max_new,
-            button,
-            out,
-        ]
-    )
+    controls = [text, strategy, temperature, top_k, top_p, penalty, max_new]
+    box = w.VBox([*controls, button, out])
     run()
     display(box)
     return box

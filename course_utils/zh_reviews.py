@@ -38,6 +38,8 @@ ZH_SIZES = {
 }
 
 
+# From chapters/07_fine_tuning/05_using_the_model.ipynb
+# "The Chinese case"
 def zh_splits(fast: bool = False):
     """Stratified 75/10/15 splits of the Chinese reviews (cached as JSON
     Lines), with the training side cut to ``ZH_SIZES``."""
@@ -115,6 +117,8 @@ ZH_SETTINGS = {
 }
 
 
+# From chapters/07_fine_tuning/05_using_the_model.ipynb
+# "The Chinese case"
 def zh_classifier(tokenizer, seed: int = 0):
     """A small ``BertForSequenceClassification`` (``ZH_MODEL``: 2 layers,
     hidden 128) with random weights for the Chinese reviews."""

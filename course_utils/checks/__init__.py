@@ -27,13 +27,20 @@ def passed(what: str) -> None:
 
 
 def call_student(
-    fn, *args, name: str | None = None, allow_none: bool = False, **kwargs
+    fn,
+    *args,
+    name: str | None = None,
+    allow_none: bool = False,
+    crash_message=None,
+    **kwargs,
 ):
-    """Call the student's function; turn "not written yet" and crashes into one
-    clear sentence.
+    """Call the student's function; turn "not written yet" and crashes into
+    one clear sentence.
 
     ``allow_none``: the function works by side effect (for example it fills
-    ``p.grad``), so None is a fine result.
+    ``p.grad``), so None is a fine result. ``crash_message(exc)``: the
+    sentence for a crash, where a checker knows what a crash on these inputs
+    means (default: the exception, briefly).
     """
     name = name or getattr(fn, "__name__", "your function")
     try:
@@ -46,6 +53,8 @@ def call_student(
     except CheckFailed:
         raise
     except Exception as exc:  # the student's code crashed: say where, briefly
+        if crash_message is not None:
+            fail(crash_message(exc))
         fail(f"{name} raised {type(exc).__name__}: {exc}")
     if result is None and not allow_none:
         fail(f"{name} returned None: did you forget the `return` statement?")

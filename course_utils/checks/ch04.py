@@ -12,7 +12,6 @@ import math
 
 import torch
 
-from ..errors import CheckFailed
 from ..glove import glove_loss_dense, weighting
 from . import call_student, fail, passed
 
@@ -551,24 +550,18 @@ def check_causal_lm_loss(causal_lm_loss) -> None:
         logits[:1, :-1].reshape(-1, 50), full[:, 1:].reshape(-1)
     )
     checks = [(value, ref_full, logits[:1], full, False)]
-    try:
-        out = causal_lm_loss(logits.clone(), labels.clone())
-    except NotImplementedError:
-        fail(
-            f"{name} is not written yet: replace the `raise "
-            "NotImplementedError` line with your code."
-        )
-    except CheckFailed:
-        raise
-    except Exception as exc:  # noqa: BLE001
-        fail(
+    out = call_student(
+        causal_lm_loss,
+        logits.clone(),
+        labels.clone(),
+        name=name,
+        crash_message=lambda exc: (
             f"{name} crashes when labels contain -100 (padding) "
             f"({type(exc).__name__}): -100 is not ignored; "
             "leave those positions out before indexing, or use "
             "ignore_index=-100."
-        )
-    if out is None:
-        fail(f"{name} returned None: did you forget the `return` statement?")
+        ),
+    )
     checks.append(
         (_scalar(out, name, "the mean loss"), reference, logits, labels, True)
     )
