@@ -49,3 +49,46 @@ def install_short_tracebacks() -> bool:
         return False
     shell.set_custom_exc((CourseError,), _short_traceback)
     return True
+
+
+def require(condition: object, message: str) -> None:
+    """Raise ``CourseError(message)`` unless ``condition`` holds.
+
+    The public functions guard their inputs with it, so a slip of the hand
+    ends in one sentence that says what to do, not a library traceback.
+    """
+    if not condition:
+        raise CourseError(message)
+
+
+def expect_type(value: object, types, name: str) -> None:
+    """Raise a ``CourseError`` unless ``value`` is an instance of ``types``.
+
+    ``bool`` is refused where ``int`` is asked for, because ``True`` as a
+    size or a seed is always a slip.
+    """
+    wanted = types if isinstance(types, tuple) else (types,)
+    is_bool = isinstance(value, bool) and bool not in wanted
+    if isinstance(value, wanted) and not is_bool:
+        return
+    names = " or ".join(_a(t.__name__) for t in wanted)
+    raise CourseError(
+        f"{name} must be {names}, not {_a(type(value).__name__)} "
+        f"({value!r:.40}); pass {names}."
+    )
+
+
+def _a(noun: str) -> str:
+    """'an int', 'a str': the article a type name needs in a sentence."""
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
+def expect_int(value: object, name: str, minimum: int | None = None) -> None:
+    """Raise a ``CourseError`` unless ``value`` is an int (not a bool) that is
+    at least ``minimum``."""
+    expect_type(value, int, name)
+    if minimum is not None and value < minimum:
+        raise CourseError(
+            f"{name} must be at least {minimum}, got {value}; "
+            f"pass an int >= {minimum}."
+        )
