@@ -106,3 +106,83 @@ def bar(
     ax.set(ylabel=ylabel, title=title)
     ax.grid(axis="y", alpha=0.3)
     return ax
+
+
+class LiveCurve:
+    """A loss curve that redraws itself in place while a model trains.
+
+    ``add(step, value, label)`` records a point; in a notebook the figure
+    under the cell is updated at most every ``every_s`` seconds (drawing
+    costs time too), and ``finish()`` draws the final curve, which is what
+    the built page keeps. Outside a notebook it only records.
+    """
+
+    def __init__(self, title: str = "", ylabel: str = "loss", every_s=2.0):
+        self.title, self.ylabel, self.every_s = title, ylabel, every_s
+        self.points: dict[str, tuple[list, list]] = {}
+        self._handle, self._last_draw = None, 0.0
+
+    def add(self, step: float, value: float, label: str = "train") -> None:
+        """Record ``value`` at ``step`` on the curve named ``label``."""
+        import time
+
+        steps, values = self.points.setdefault(label, ([], []))
+        steps.append(step)
+        values.append(float(value))
+        if time.monotonic() - self._last_draw >= self.every_s:
+            self._draw()
+
+    def finish(self) -> None:
+        """Draw the final curve (also when the last update was recent)."""
+        self._draw()
+
+    def _draw(self) -> None:
+        import time
+
+        from IPython import get_ipython
+        from IPython.display import display
+
+        self._last_draw = time.monotonic()
+        if get_ipython() is None or not self.points:
+            return
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        for label, (steps, values) in self.points.items():
+            ax.plot(
+                steps,
+                values,
+                marker="." if len(steps) < 40 else None,
+                label=label,
+            )
+        ax.set(xlabel="step", ylabel=self.ylabel, title=self.title)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        if self._handle is None:
+            self._handle = display(fig, display_id=True)
+        else:
+            self._handle.update(fig)
+        plt.close(fig)
+
+
+def live_loss_callback(title: str = "", every_s: float = 2.0):
+    """A ``transformers`` ``TrainerCallback`` that feeds a :class:`LiveCurve`
+    with the training loss and, when the Trainer evaluates, the validation
+    loss: pass it as ``Trainer(..., callbacks=[live_loss_callback()])``.
+    """
+    from transformers import TrainerCallback
+
+    curve = LiveCurve(title, every_s=every_s)
+
+    class LiveLoss(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            if "loss" in logs:
+                curve.add(state.global_step, logs["loss"], "train")
+            if "eval_loss" in logs:
+                curve.add(state.global_step, logs["eval_loss"], "validation")
+
+        def on_train_end(self, args, state, control, **kwargs):
+            curve.finish()
+
+    callback = LiveLoss()
+    callback.curve = curve
+    return callback
