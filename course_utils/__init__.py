@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import pkgutil
 
 from .assets import (  # noqa: F401
     asset_path,
@@ -30,19 +31,34 @@ from .errors import (  # noqa: F401
     AssetMissingError,
     CheckFailed,
     CourseError,
+    expect_int,
     install_short_tracebacks,
 )
 
 __version__ = "0.1.0"
 
 
+class UnknownNameError(CourseError, AttributeError):
+    """``cu.<name>`` names no submodule or function of the package (an
+    AttributeError too, so ``hasattr`` keeps working)."""
+
+
 def __getattr__(name: str):
     """Import a submodule (``cu.data``, ``cu.nn``, ...) on first use."""
-    if not name.startswith("_") and importlib.util.find_spec(
-        f"{__name__}.{name}"
-    ):
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # a dotted or odd name would make find_spec import a parent module
+    if name.isidentifier() and not name.startswith("_"):
+        if importlib.util.find_spec(f"{__name__}.{name}"):
+            return importlib.import_module(f"{__name__}.{name}")
+    if name.startswith("__"):  # Python's own probes (__path__, __wrapped__)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .assets import did_you_mean
+
+    modules = [m.name for m in pkgutil.iter_modules(__path__)]
+    raise UnknownNameError(
+        f"course_utils has no module or function called {name!r}"
+        f"{did_you_mean(name, modules + list(globals()))}: see "
+        "help(course_utils) for what it holds."
+    )
 
 
 def start_notebook(seed: int = 0) -> None:
@@ -52,6 +68,7 @@ def start_notebook(seed: int = 0) -> None:
     Prints one line such as ``FAST mode | seed 0 | torch 2.13.0 |
     transformers 5.24.0 | Hub: offline``.
     """
+    expect_int(seed, "seed", minimum=0)  # before the slow imports
     import matplotlib
     import torch
     import transformers

@@ -14,6 +14,7 @@ do.
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import os
 import socket
@@ -22,7 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import AssetMissingError, CourseError
+from .config import env_flag
+from .errors import AssetMissingError, CourseError, expect_type
 
 HUB_HOST = "huggingface.co"
 # seconds; the probe runs in a daemon thread so DNS cannot hang us
@@ -243,16 +245,23 @@ ASSETS: dict[str, Asset] = {
 }
 
 
+def did_you_mean(name: str, known) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to ``name``, or
+    ``""``: the tail of an unknown-name message."""
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def get_asset(name: str) -> Asset:
     """The :class:`Asset` called ``name`` (a one-sentence error if unknown)."""
-    try:
-        return ASSETS[name]
-    except KeyError:
+    expect_type(name, str, "name")
+    if name not in ASSETS:
         known = ", ".join(sorted(ASSETS))
         raise AssetMissingError(
-            f"There is no course asset called {name!r}; known assets are: "
-            f"{known}."
-        ) from None
+            f"There is no course asset called {name!r}"
+            f"{did_you_mean(name, ASSETS)}; use one of: {known}."
+        )
+    return ASSETS[name]
 
 
 def _package_dir(module: str) -> Path | None:
@@ -288,12 +297,14 @@ def asset_path(name: str) -> Path:
     return path
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {
+def _hf_flag(name: str) -> bool:
+    """A Hugging Face variable (``HF_HUB_OFFLINE``), read as huggingface_hub
+    reads it, so that the course and the library agree on what it means."""
+    return os.environ.get(name, "").strip().upper() in {
         "1",
-        "true",
-        "yes",
-        "on",
+        "ON",
+        "YES",
+        "TRUE",
     }
 
 
@@ -312,14 +323,15 @@ def hub_mode() -> str:
 def hub_revision(hub_id: str) -> str:
     """The pinned revision of a Hub checkpoint the course uses (a commit
     hash)."""
-    try:
-        return HUB_REVISIONS[hub_id]
-    except KeyError:
+    expect_type(hub_id, str, "hub_id")
+    if hub_id not in HUB_REVISIONS:
         known = ", ".join(HUB_REVISIONS)
         raise CourseError(
-            f"The course pins no revision of {hub_id!r}; pinned checkpoints "
-            f"are: {known}."
-        ) from None
+            f"The course pins no revision of {hub_id!r}"
+            f"{did_you_mean(hub_id, HUB_REVISIONS)}; use one of the pinned "
+            f"checkpoints: {known}."
+        )
+    return HUB_REVISIONS[hub_id]
 
 
 @lru_cache(maxsize=1)
@@ -336,8 +348,8 @@ def hub_reachable() -> bool:
         return True
     if (
         mode == "offline"
-        or _env_flag("HF_HUB_OFFLINE")
-        or _env_flag("COURSE_OFFLINE")
+        or _hf_flag("HF_HUB_OFFLINE")
+        or env_flag("COURSE_OFFLINE")
     ):
         return False
     result = {"ok": False}
@@ -365,6 +377,7 @@ def resolve_checkpoint(name: str) -> str:
     ``name`` is a registry name (``"all-MiniLM-L6-v2"``) or a Hub id that the
     registry knows (``"sentence-transformers/all-MiniLM-L6-v2"``).
     """
+    expect_type(name, str, "name")
     asset = next(
         (
             a
@@ -374,12 +387,12 @@ def resolve_checkpoint(name: str) -> str:
         None,
     )
     if asset is None:
-        models = ", ".join(
-            a.hub_id for a in ASSETS.values() if a.kind == "model"
-        )
+        models = [a.hub_id for a in ASSETS.values() if a.kind == "model"]
+        names = models + [a.name for a in ASSETS.values() if a.kind == "model"]
         raise AssetMissingError(
-            f"No packaged copy of {name!r} exists for offline use; the "
-            f"course's models are: {models}."
+            f"No packaged copy of {name!r} exists for offline use"
+            f"{did_you_mean(name, names)}; use one of the course's "
+            f"models: {', '.join(models)}."
         )
     if asset.hub_id and hub_reachable():
         return _download(asset.hub_id)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .errors import CourseError, expect_type, require
+
 RESULTS = (
     Path(__file__).resolve().parent / "course_data" / "benchmark_results.json"
 )
@@ -23,7 +25,21 @@ def load() -> dict:
     """Every measured figure ({} when the file is missing, e.g. a package built
     without it).
     """
-    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    if not RESULTS.exists():
+        return {}
+    try:
+        figures = json.loads(RESULTS.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as err:
+        raise CourseError(
+            f"{RESULTS} cannot be read ({type(err).__name__}): run "
+            "`python benchmarks/run.py --skip-notebooks` to write it again."
+        ) from None
+    require(
+        isinstance(figures, dict),
+        f"{RESULTS} holds no table of figures: run "
+        "`python benchmarks/run.py --skip-notebooks` to write it again.",
+    )
+    return figures
 
 
 def table(prefix: str):
@@ -34,6 +50,7 @@ def table(prefix: str):
     extra fields (setting, coverage). Prints one sentence and returns an empty
     frame when there are none.
     """
+    expect_type(prefix, str, "prefix")
     import pandas as pd
 
     rows = [

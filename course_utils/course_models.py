@@ -35,8 +35,9 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from .assets import did_you_mean
 from .config import cache_dir, is_fast
-from .errors import CourseError
+from .errors import CourseError, expect_type, require
 
 COMPLETE_MARKER = "COURSE_COMPLETE"
 
@@ -87,9 +88,11 @@ RECIPES: dict[str, Recipe] = {
 
 
 def _recipe(name: str) -> Recipe:
+    expect_type(name, str, "name")
     if name not in RECIPES:
         raise CourseModelError(
-            f"There is no course model called {name!r}: the known ones are "
+            f"There is no course model called {name!r}"
+            f"{did_you_mean(name, RECIPES)}: use one of "
             f"{', '.join(known_models())}."
         )
     return RECIPES[name]
@@ -102,10 +105,21 @@ def known_models() -> list[str]:
 
 def checkpoint_dir(name: str, fast: bool | None = None) -> Path:
     """The folder of a course model for the current mode (not created; see
-    :func:`ensure`).
+    :func:`ensure`). ``name`` must be a known model (:func:`known_models`),
+    so the folder is always inside the course cache.
     """
+    _recipe(name)
+    expect_type(fast, (bool, type(None)), "fast")
     fast = is_fast() if fast is None else fast
-    return cache_dir() / "models" / (f"{name}-fast" if fast else name)
+    models = cache_dir() / "models"
+    target = models / (f"{name}-fast" if fast else name)
+    # saving replaces this folder: never let a name point outside the cache
+    require(
+        Path(os.path.normpath(target)).parent == models,
+        f"The course model name {name!r} points outside the course cache: "
+        "use a plain name without '/' or '..'.",
+    )
+    return target
 
 
 def is_built(name: str, fast: bool | None = None) -> bool:
@@ -120,7 +134,13 @@ def save(
     folder, which then replaces the model's folder. Chapters call it with
     ``lambda d: (model.save_pretrained(d), tokenizer.save_pretrained(d))``.
     """
-    target = checkpoint_dir(name, fast)
+    target = checkpoint_dir(name, fast)  # checks the name before any write
+    require(
+        callable(write),
+        f"write must be a function that saves into a folder, not "
+        f"{type(write).__name__}; pass lambda folder: "
+        "model.save_pretrained(folder).",
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):
         return _save_locked(target, write)
@@ -145,6 +165,7 @@ def ensure(name: str, rebuild: bool = False) -> Path:
     is not there yet.
     """
     recipe = _recipe(name)
+    expect_type(rebuild, bool, "rebuild")
     fast = is_fast()
     target = checkpoint_dir(name, fast)
     target.parent.mkdir(parents=True, exist_ok=True)

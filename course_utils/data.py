@@ -13,9 +13,12 @@ import re
 
 import datasets
 
-from .assets import asset_path
+from .assets import asset_path, did_you_mean
+from .errors import CourseError, expect_int, expect_type
 
 TWEET_LABELS = ["negative", "neutral", "positive"]
+# the sets load_word_similarity reads (asset names in course_utils.assets)
+WORD_SIMILARITY_SETS = ("wordsim353", "simlex999")
 
 _WIKI_MARKUP = [
     (re.compile(r"'{2,}"), ""),  # ''italic'' and '''bold'''
@@ -44,6 +47,7 @@ def load_wikipedia(min_chars: int = 500) -> datasets.Dataset:
     is removed with gensim's ``filter_wiki`` and a few regular expressions. The
     order of the articles is the order of the dump.
     """
+    expect_int(min_chars, "min_chars", minimum=0)
     from gensim.corpora.wikicorpus import extract_pages
 
     titles, texts = [], []
@@ -66,6 +70,7 @@ def load_tweets(drop_duplicates: bool = True) -> datasets.Dataset:
     are exact duplicate texts: the first occurrence is kept, so that no tweet
     can sit in both a training and a test split.
     """
+    expect_type(drop_duplicates, bool, "drop_duplicates")
     import pandas as pd
 
     frame = pd.read_csv(asset_path("tweet-sentiment"), encoding="latin-1")
@@ -95,6 +100,13 @@ def load_word_similarity(name: str = "wordsim353") -> datasets.Dataset:
     """A word-similarity set (``"wordsim353"`` or ``"simlex999"``) with columns
     ``word1``, ``word2``, ``score``.
     """
+    expect_type(name, str, "name")
+    if name not in WORD_SIMILARITY_SETS:
+        raise CourseError(
+            f"{name!r} is not a word-similarity set"
+            f"{did_you_mean(name, WORD_SIMILARITY_SETS)}: pass "
+            f"{' or '.join(map(repr, WORD_SIMILARITY_SETS))}."
+        )
     rows = {"word1": [], "word2": [], "score": []}
     with open(asset_path(name), encoding="utf-8") as fh:
         for line in fh:
@@ -152,6 +164,7 @@ def load_chinese_reviews(drop_duplicates: bool = True) -> datasets.Dataset:
     first; a text that occurs with both labels is dropped altogether, since no
     model can get it right.
     """
+    expect_type(drop_duplicates, bool, "drop_duplicates")
     folder = asset_path("chinese-reviews")
     rows = []
     for label, fname in enumerate(["neg.txt", "pos.txt"]):
@@ -232,8 +245,11 @@ def load_peoples_daily(max_sentences: int | None = None) -> datasets.Dataset:
 
     Columns ``tokens`` and ``pos`` (strings such as ``n``, ``v``, ``nr`` person,
     ``ns`` place, ``nt`` organisation). Compound annotations ``[...]nt`` are
-    flattened to their words.
+    flattened to their words. ``max_sentences`` (an int >= 1) keeps the
+    first sentences only; ``None`` reads them all.
     """
+    if max_sentences is not None:
+        expect_int(max_sentences, "max_sentences", minimum=1)
     tokens, pos = [], []
     with open(asset_path("peoples-daily-1998"), encoding="utf-8") as fh:
         for line in fh:

@@ -6,8 +6,8 @@ import importlib.metadata as md
 import sys
 
 from .assets import ASSETS, asset_path, hub_reachable
-from .config import mode_name
-from .errors import AssetMissingError
+from .config import cache_dir, env_flag, mode_name
+from .errors import AssetMissingError, CourseError
 
 # package -> the version the book is tested with (requirements.txt pins the full
 # set)
@@ -143,6 +143,38 @@ def _check_book_tools() -> list[tuple[str, str, str]]:
     return rows
 
 
+def _setting(what: str, describe) -> tuple[str, str, str]:
+    """One row for a setting read from the environment: FAIL with the
+    one-sentence error when its variable holds a value the course refuses."""
+    try:
+        return ("ok", what, describe())
+    except CourseError as err:
+        return ("FAIL", what, str(err))
+
+
+def _check_settings() -> list[tuple[str, str, str]]:
+    """The COURSE_* variables: mode, cache folder, offline flag and Hub."""
+    return [
+        _setting(
+            "execution mode",
+            lambda: mode_name() + " (set COURSE_FAST=1 for FAST)",
+        ),
+        _setting("course cache", lambda: str(cache_dir())),
+        _setting(
+            "COURSE_OFFLINE",
+            lambda: "on" if env_flag("COURSE_OFFLINE") else "off",
+        ),
+        _setting(
+            "Hugging Face Hub",
+            lambda: (
+                "reachable"
+                if hub_reachable()
+                else "offline: packaged models will be used"
+            ),
+        ),
+    ]
+
+
 def run_doctor() -> int:
     """Print a report and return 0 when the book can run, 1 when something must
     be fixed.
@@ -186,18 +218,7 @@ def run_doctor() -> int:
         rows += _check_model_loads()
     rows += _check_lab()
     rows += _check_book_tools()
-    rows.append(
-        (
-            "ok",
-            "Hugging Face Hub",
-            "reachable"
-            if hub_reachable()
-            else "offline: packaged models will be used",
-        )
-    )
-    rows.append(
-        ("ok", "execution mode", mode_name() + " (set COURSE_FAST=1 for FAST)")
-    )
+    rows += _check_settings()
     width = max(len(r[1]) for r in rows)
     for status, what, note in rows:
         print(f"[{status:>4}] {what:<{width}}  {note}")

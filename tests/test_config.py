@@ -1,6 +1,7 @@
 import pytest
 
 from course_utils import config
+from course_utils.errors import CourseError
 
 
 @pytest.mark.parametrize(
@@ -12,6 +13,9 @@ from course_utils import config
         ("0", False),
         ("", False),
         ("no", False),
+        (" On ", True),
+        ("OFF", False),
+        ("false", False),
     ],
 )
 def test_fast_mode_follows_the_environment_variable(monkeypatch, value, fast):
@@ -21,10 +25,27 @@ def test_fast_mode_follows_the_environment_variable(monkeypatch, value, fast):
     assert config.mode_name() == ("FAST" if fast else "full")
 
 
+@pytest.mark.parametrize("value", ["fast", "2", "enabled", "y", "-1"])
+def test_an_unknown_fast_value_is_one_sentence(monkeypatch, value):
+    monkeypatch.setenv(config.FAST_ENV_VAR, value)
+    with pytest.raises(CourseError, match=f"COURSE_FAST='{value}'.*1, true"):
+        config.is_fast()
+
+
 def test_cache_dir_can_be_overridden(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
     assert config.cache_dir() == tmp_path / "cache"
     assert (tmp_path / "cache").is_dir()
+
+
+def test_cache_dir_expands_home_and_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("COURSE_CACHE", "~/x")
+    assert config.cache_dir() == tmp_path / "x"
+    monkeypatch.setenv("MY_ROOT", str(tmp_path))
+    monkeypatch.setenv("COURSE_CACHE", "$MY_ROOT/y")
+    assert config.cache_dir() == tmp_path / "y" and (tmp_path / "y").is_dir()
+    assert not (tmp_path / "~").exists()
 
 
 def test_bench_results_table_filters_by_prefix(monkeypatch, tmp_path, capsys):

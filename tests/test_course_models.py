@@ -8,6 +8,7 @@ import pytest
 
 from course_utils import course_models
 from course_utils.course_models import CourseModelError
+from course_utils.errors import CourseError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,9 +48,7 @@ def test_fast_and_full_models_live_apart(recipe, monkeypatch):
     ]
 
 
-def test_failed_save_leaves_nothing_behind(monkeypatch, tmp_path):
-    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
-
+def test_failed_save_leaves_nothing_behind(recipe, tmp_path):
     def broken(folder):
         (folder / "half.bin").write_text("x")
         raise RuntimeError("disk full")
@@ -96,3 +95,21 @@ def test_every_recipe_names_a_function_that_exists():
         )
         notebook = recipe.chapter.split("(")[1].rstrip(")")
         assert (REPO / notebook).exists(), name
+
+
+def test_save_checks_the_name_before_it_touches_the_disk(monkeypatch, tmp_path):
+    """``save`` replaces the model's folder: a bad name must never reach
+    rmtree, even one that a test has put into RECIPES."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COURSE_CACHE", str(cache))
+    victim = cache / "precious"
+    victim.mkdir(parents=True)
+    (victim / "keep.txt").write_text("x")
+    with pytest.raises(CourseModelError, match="no course model called"):
+        course_models.save("../precious", lambda d: None)
+    toy = course_models.Recipe("chapter 0 (a test)", lambda d, f: None)
+    monkeypatch.setitem(course_models.RECIPES, "../precious", toy)
+    with pytest.raises(CourseError, match="points outside the course cache"):
+        course_models.save("../precious", lambda d: None, fast=False)
+    assert (victim / "keep.txt").read_text() == "x"
+    assert not (cache / "models").exists()
