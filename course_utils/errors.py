@@ -72,15 +72,16 @@ def expect_type(value: object, types, name: str) -> None:
     if isinstance(value, wanted) and not is_bool:
         return
     names = " or ".join(_a(t.__name__) for t in wanted)
+    shown = " ".join(repr(value).split())[:40]  # one line, even for arrays
     raise CourseError(
         f"{name} must be {names}, not {_a(type(value).__name__)} "
-        f"({value!r:.40}); pass {names}."
+        f"({shown}); pass {names}."
     )
 
 
 def _a(noun: str) -> str:
     """'an int', 'a str': the article a type name needs in a sentence."""
-    return ("an " if noun[0] in "aeiou" else "a ") + noun
+    return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
 
 
 def expect_int(value: object, name: str, minimum: int | None = None) -> None:

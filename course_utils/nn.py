@@ -6,10 +6,14 @@ the library version (``torch.nn.functional.scaled_dot_product_attention``,
 ``GPT2Block``). They are written to be read, not to be fast: no dropout
 inside attention, no key/value cache.
 
-Shape names used in the docstrings: ``B`` batch, ``H`` heads, ``L``
-sequence length (``L_q`` queries, ``L_k`` keys), ``D`` model dimension
-(``d_model``), ``d_k`` / ``d_v`` the dimension of one key / value vector,
-``d_head = D / H``.
+Shape names follow book/notation.md: ``B`` batch, ``T`` sequence length
+(``T_q`` queries, ``T_k`` keys), ``d`` model width (``d_model``), ``h``
+heads, ``d_k`` / ``d_v`` the width of one key / value vector, and
+``d_head = d / h`` (the ``d_k`` of one head).
+
+Every public function and class checks its arguments first, so a slip of
+the hand (a numpy array, a string for a size, mismatched shapes) ends in one
+``CourseError`` sentence instead of a trace through torch internals.
 
 Masks are boolean and say where attention is *allowed*: ``True`` = this
 query may attend to this key. (``torch.nn.MultiheadAttention`` uses the
@@ -29,45 +33,82 @@ import math
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
-from course_utils.errors import CourseError
+from course_utils.errors import CourseError, expect_int, expect_type, require
 
 
 # From chapters/03_transformer/01_attention.ipynb
 # "The code that is the formula"
+def _expect_tensor(value: object, name: str) -> None:
+    """Raise a CourseError unless ``value`` is a torch tensor."""
+    require(
+        isinstance(value, Tensor),
+        f"{name} must be a torch.Tensor, not {type(value).__name__}; "
+        "convert it with torch.as_tensor(...).",
+    )
+
+
 def _check_attention_inputs(q: Tensor, k: Tensor, v: Tensor) -> None:
     """Raise a CourseError unless queries, keys and values fit together."""
-    if q.shape[-1] != k.shape[-1]:
-        raise CourseError(
-            "scaled_dot_product_attention: queries have dimension "
-            f"{q.shape[-1]} but keys have {k.shape[-1]}; q and k must share "
-            "their last dimension d_k to take dot products."
+    who = "scaled_dot_product_attention"
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        _expect_tensor(t, f"{who}: {name}")
+        require(
+            t.dim() >= 2 and t.is_floating_point(),
+            f"{who}: {name} must be a float tensor [..., T, features], got "
+            f"{t.dtype} of shape {tuple(t.shape)}; convert it with .float().",
         )
-    if k.shape[-2] != v.shape[-2]:
+    require(
+        q.shape[-1] == k.shape[-1],
+        f"{who}: queries have dimension {q.shape[-1]} but keys have "
+        f"{k.shape[-1]}; q and k must share their last dimension d_k to "
+        "take dot products.",
+    )
+    require(
+        q.shape[-1] >= 1 and k.shape[-2] >= 1,
+        f"{who}: there are {k.shape[-2]} keys of dimension {q.shape[-1]}; "
+        "attention needs at least one key and d_k >= 1.",
+    )
+    require(
+        k.shape[-2] == v.shape[-2],
+        f"{who}: there are {k.shape[-2]} keys but {v.shape[-2]} values; k "
+        "and v need one row per position (the same second-to-last "
+        "dimension).",
+    )
+    _check_broadcast((q.shape[:-2], k.shape[:-2], v.shape[:-2]), who)
+
+
+def _check_broadcast(shapes, who: str) -> None:
+    """Raise a CourseError unless the leading (batch) shapes broadcast."""
+    try:
+        torch.broadcast_shapes(*shapes)
+    except RuntimeError:
         raise CourseError(
-            f"scaled_dot_product_attention: there are {k.shape[-2]} keys but "
-            f"{v.shape[-2]} values; k and v need one row per position (the "
-            "same second-to-last dimension)."
-        )
+            f"{who}: the batch dimensions {[tuple(s) for s in shapes]} do "
+            "not broadcast; give q, k and v the same leading dimensions."
+        ) from None
 
 
 # From chapters/03_transformer/01_attention.ipynb
 # "The code that is the formula"
 def _check_mask(mask: Tensor, scores: Tensor) -> None:
     """Raise a CourseError unless ``mask`` is boolean and fits ``scores``."""
-    if mask.dtype != torch.bool:
-        raise CourseError(
-            f"scaled_dot_product_attention: the mask has dtype {mask.dtype}; "
-            "pass a boolean mask (True = may attend), e.g. causal_mask(L) or "
-            "padding_mask(attention_mask)."
-        )
-    try:
-        torch.broadcast_shapes(mask.shape, scores.shape)
+    who = "scaled_dot_product_attention"
+    _expect_tensor(mask, f"{who}: mask")
+    require(
+        mask.dtype == torch.bool,
+        f"{who}: the mask has dtype {mask.dtype}; pass a boolean mask "
+        "(True = may attend), e.g. causal_mask(T) or "
+        "padding_mask(attention_mask).",
+    )
+    try:  # the mask must fit the scores, not add dimensions to them
+        fits = torch.broadcast_shapes(mask.shape, scores.shape) == scores.shape
     except RuntimeError:
-        raise CourseError(
-            f"scaled_dot_product_attention: a mask of shape "
-            f"{tuple(mask.shape)} does not broadcast to the scores "
-            f"{tuple(scores.shape)} ([..., L_q, L_k])."
-        ) from None
+        fits = False
+    require(
+        fits,
+        f"{who}: a mask of shape {tuple(mask.shape)} does not broadcast to "
+        f"the scores {tuple(scores.shape)} ([..., T_q, T_k]).",
+    )
 
 
 # From chapters/03_transformer/01_attention.ipynb
@@ -77,22 +118,22 @@ def scaled_dot_product_attention(
 ) -> tuple[Tensor, Tensor]:
     """Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V.
 
-    ``q`` ``[..., L_q, d_k]``, ``k`` ``[..., L_k, d_k]``, ``v``
-    ``[..., L_k, d_v]``; ``mask``: ``None`` or boolean, broadcastable to
-    ``[..., L_q, L_k]``, ``True`` = may attend. Returns ``(output, weights)``:
+    ``q`` ``[..., T_q, d_k]``, ``k`` ``[..., T_k, d_k]``, ``v``
+    ``[..., T_k, d_v]``; ``mask``: ``None`` or boolean, broadcastable to
+    ``[..., T_q, T_k]``, ``True`` = may attend. Returns ``(output, weights)``:
     ``output[..., i, :] = sum_j weights[..., i, j] * v[..., j, :]``, of shape
-    ``[..., L_q, d_v]``, and the weights ``[..., L_q, L_k]`` (rows sum to 1).
+    ``[..., T_q, d_v]``, and the weights ``[..., T_q, T_k]`` (rows sum to 1).
     """
     _check_attention_inputs(q, k, v)
     d_k = q.shape[-1]  # the key dimension, not the sequence length
-    # [..., L_q, L_k]: every query with every key
+    # [..., T_q, T_k]: every query with every key
     scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)
     if mask is not None:
         _check_mask(mask, scores)
         # exp(min - max) = 0: no weight on a masked key
         scores = scores.masked_fill(~mask, torch.finfo(scores.dtype).min)
     weights = scores.softmax(dim=-1)  # row-wise: over the keys, per query
-    return weights @ v, weights  # [..., L_q, d_v], [..., L_q, L_k]
+    return weights @ v, weights  # [..., T_q, d_v], [..., T_q, T_k]
 
 
 # From chapters/03_transformer/01_attention.ipynb
@@ -100,32 +141,33 @@ def scaled_dot_product_attention(
 def causal_mask(
     seq_len: int, device: torch.device | str | None = None
 ) -> Tensor:
-    """``[L, L]`` boolean mask, True on and below the diagonal: position i
+    """``[T, T]`` boolean mask, True on and below the diagonal: position i
     may attend to every j <= i."""
-    if seq_len < 1:
-        raise CourseError(
-            f"causal_mask: seq_len must be at least 1, got {seq_len}; pass "
-            "the number of tokens."
-        )
+    expect_int(seq_len, "causal_mask: seq_len (the number of tokens T)", 1)
     return torch.ones(seq_len, seq_len, dtype=torch.bool, device=device).tril()
 
 
 # From chapters/03_transformer/01_attention.ipynb
 # "The padding mask"
 def padding_mask(attention_mask: Tensor) -> Tensor:
-    """A tokenizer's ``attention_mask`` ``[B, L]`` (1 = real token, 0 =
-    padding) as a boolean mask ``[B, 1, 1, L]``.
+    """A tokenizer's ``attention_mask`` ``[B, T]`` (1 = real token, 0 =
+    padding) as a boolean mask ``[B, 1, 1, T]``.
 
     It broadcasts over heads and queries: every query may attend to every
     real key and to no padding key. Combine it with a causal mask by ``&``:
-    ``padding_mask(m) & causal_mask(L)``.
+    ``padding_mask(m) & causal_mask(T)``.
     """
-    if attention_mask.dim() != 2:
-        raise CourseError(
-            "padding_mask: expected an attention_mask of shape "
-            "[batch, seq_len] (as the tokenizer returns), got shape "
-            f"{tuple(attention_mask.shape)}."
-        )
+    _expect_tensor(attention_mask, "padding_mask: attention_mask")
+    require(
+        attention_mask.dim() == 2,
+        "padding_mask: expected an attention_mask of shape [batch, seq_len] "
+        f"(as the tokenizer returns), got {tuple(attention_mask.shape)}.",
+    )
+    require(
+        ((attention_mask == 0) | (attention_mask == 1)).all(),
+        "padding_mask: the attention_mask must hold only 0 (padding) and 1 "
+        "(real token); pass the tokenizer's attention_mask.",
+    )
     return attention_mask.bool()[:, None, None, :]
 
 
@@ -133,38 +175,52 @@ def padding_mask(attention_mask: Tensor) -> Tensor:
 # "Step by step, with shapes"
 def _check_heads(d_model: int, n_heads: int, who: str) -> None:
     """Raise a CourseError unless ``n_heads`` divides ``d_model``."""
-    if n_heads < 1 or d_model % n_heads != 0:
-        raise CourseError(
-            f"{who}: d_model={d_model} is not divisible by n_heads={n_heads}; "
-            "each head gets d_model / n_heads features, so choose n_heads "
-            "that divides d_model."
-        )
+    expect_int(d_model, f"{who}: d_model", 1)
+    expect_int(n_heads, f"{who}: n_heads", 1)
+    require(
+        d_model % n_heads == 0,
+        f"{who}: d_model={d_model} is not divisible by n_heads={n_heads}; "
+        "each head gets d_model / n_heads features, so choose n_heads that "
+        "divides d_model.",
+    )
 
 
 def split_heads(x: Tensor, n_heads: int) -> Tensor:
-    """``[B, L, D]`` -> ``[B, H, L, D / H]``: cut the FEATURES into H
-    slices; every head keeps all L positions."""
+    """``[B, T, d]`` -> ``[B, h, T, d / h]``: cut the FEATURES into h
+    slices; every head keeps all T positions."""
+    _expect_tensor(x, "split_heads: x")
+    require(
+        x.dim() == 3,
+        f"split_heads: x must be [B, T, d], got {tuple(x.shape)}.",
+    )
     _check_heads(x.shape[-1], n_heads, "split_heads")
-    b, length, d = x.shape
-    return x.view(b, length, n_heads, d // n_heads).transpose(1, 2)
+    b, t, d = x.shape
+    return x.view(b, t, n_heads, d // n_heads).transpose(1, 2)
 
 
 def merge_heads(x: Tensor) -> Tensor:
-    """``[B, H, L, d_head]`` -> ``[B, L, H * d_head]``: put each token's H
+    """``[B, h, T, d_head]`` -> ``[B, T, h * d_head]``: put each token's h
     slices back side by side (concatenation), the inverse of split_heads."""
-    b, h, length, d_head = x.shape
-    return x.transpose(1, 2).reshape(b, length, h * d_head)
+    _expect_tensor(x, "merge_heads: x")
+    require(
+        x.dim() == 4,
+        f"merge_heads: x must be [B, h, T, d_head], got {tuple(x.shape)}.",
+    )
+    b, h, t, d_head = x.shape
+    return x.transpose(1, 2).reshape(b, t, h * d_head)
 
 
 # From chapters/03_transformer/01_attention.ipynb
 # "Step by step, with shapes"
 def _check_sequence(t: Tensor, d_model: int, what: str) -> None:
-    """Raise a CourseError unless ``t`` is ``[batch, seq_len, d_model]``."""
-    if t.dim() != 3 or t.shape[-1] != d_model:
-        raise CourseError(
-            f"{what} must be [batch, seq_len, {d_model}] (one vector of size "
-            f"d_model per token), got {tuple(t.shape)}."
-        )
+    """Raise a CourseError unless ``t`` is a float ``[B, T, d_model]``."""
+    _expect_tensor(t, what)
+    require(
+        t.dim() == 3 and t.shape[-1] == d_model and t.is_floating_point(),
+        f"{what} must be a float tensor [batch, seq_len, {d_model}] (one "
+        f"vector of size d_model per token), got {t.dtype} of shape "
+        f"{tuple(t.shape)}.",
+    )
 
 
 # From chapters/03_transformer/01_attention.ipynb
@@ -174,13 +230,14 @@ class MultiHeadAttention(nn.Module):
     into heads, attend in each head, merge the heads, project with W_O.
 
     Head ``h`` sees its own slice ``[h * d_head, (h + 1) * d_head)`` of the
-    projected features, which is the same as having its own ``D x d_head``
+    projected features, which is the same as having its own ``d x d_head``
     projection matrices; every head sees the whole sequence.
     """
 
     def __init__(self, d_model: int, n_heads: int, bias: bool = True):
         super().__init__()
         _check_heads(d_model, n_heads, "MultiHeadAttention")
+        expect_type(bias, bool, "MultiHeadAttention: bias")
         self.d_model, self.n_heads = d_model, n_heads
         self.d_head = d_model // n_heads
         self.q_proj = nn.Linear(d_model, d_model, bias=bias)
@@ -189,12 +246,12 @@ class MultiHeadAttention(nn.Module):
         self.o_proj = nn.Linear(d_model, d_model, bias=bias)  # W_O
 
     def split_heads(self, x: Tensor) -> Tensor:
-        """``[B, L, D]`` -> ``[B, H, L, d_head]``, see :func:`split_heads`."""
+        """``[B, T, d]`` -> ``[B, h, T, d_head]``, see :func:`split_heads`."""
         _check_sequence(x, self.d_model, "split_heads: x")
         return split_heads(x, self.n_heads)
 
     def merge_heads(self, x: Tensor) -> Tensor:
-        """``[B, H, L, d_head]`` -> ``[B, L, D]``, see :func:`merge_heads`."""
+        """``[B, h, T, d_head]`` -> ``[B, T, d]``, see :func:`merge_heads`."""
         merged = merge_heads(x)
         if x.shape[1] != self.n_heads or merged.shape[-1] != self.d_model:
             raise CourseError(
@@ -210,17 +267,23 @@ class MultiHeadAttention(nn.Module):
         value: Tensor | None = None,
         mask: Tensor | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """Self-attention on ``query`` ``[B, L, D]`` alone; cross-attention
-        with ``key`` / ``value`` ``[B, L_k, D]``. ``mask``: boolean,
-        broadcastable to ``[B, H, L_q, L_k]``. Returns
-        ``(output [B, L_q, D], weights [B, H, L_q, L_k])``."""
+        """Self-attention on ``query`` ``[B, T, d]`` alone; cross-attention
+        with ``key`` / ``value`` ``[B, T_k, d]``. ``mask``: boolean,
+        broadcastable to ``[B, h, T_q, T_k]``. Returns
+        ``(output [B, T_q, d], weights [B, h, T_q, T_k])``."""
         key = query if key is None else key
         value = key if value is None else value
         for name, t in (("query", query), ("key", key), ("value", value)):
             _check_sequence(t, self.d_model, f"MultiHeadAttention: {name}")
-        q = self.split_heads(self.q_proj(query))  # [B, H, L_q, d_head]
-        k = self.split_heads(self.k_proj(key))  # [B, H, L_k, d_head]
-        v = self.split_heads(self.v_proj(value))  # [B, H, L_k, d_head]
+        require(
+            query.shape[0] == key.shape[0] and key.shape[:2] == value.shape[:2],
+            "MultiHeadAttention: query, key and value need the same batch "
+            "size, and key and value the same length; got "
+            f"{tuple(query.shape)}, {tuple(key.shape)}, {tuple(value.shape)}.",
+        )
+        q = self.split_heads(self.q_proj(query))  # [B, h, T_q, d_head]
+        k = self.split_heads(self.k_proj(key))  # [B, h, T_k, d_head]
+        v = self.split_heads(self.v_proj(value))  # [B, h, T_k, d_head]
         # d_k = d_head: each head scales by the size of its own keys
         heads, weights = scaled_dot_product_attention(q, k, v, mask)
         return self.o_proj(self.merge_heads(heads)), weights
@@ -237,29 +300,44 @@ ACTIVATIONS["gelu_new"] = ACTIVATIONS["gelu_tanh"]  # GPT-2's config name
 
 
 # From chapters/03_transformer/02_transformer_layers.ipynb
+# "ReLU and GELU"
+def _check_features(x: Tensor, d_model: int, what: str) -> None:
+    """Raise a CourseError unless ``x`` is a float ``[..., d_model]``."""
+    _expect_tensor(x, what)
+    require(
+        x.dim() >= 1 and x.shape[-1] == d_model and x.is_floating_point(),
+        f"{what} must be a float tensor [..., {d_model}] (d_model features "
+        f"per token), got {x.dtype} of shape {tuple(x.shape)}.",
+    )
+
+
+# From chapters/03_transformer/02_transformer_layers.ipynb
 # "One network, applied at every position"
 class PositionwiseFFN(nn.Module):
     """FFN(x) = act(x W1 + b1) W2 + b2, the same two-layer network applied
     at every position.
 
-    ``[..., L, D]`` -> ``[..., L, D]`` through a hidden layer of width
-    ``d_ff`` (usually 4 D). ``activation``: "gelu" (BERT), "gelu_tanh" /
+    ``[..., T, d]`` -> ``[..., T, d]`` through a hidden layer of width
+    ``d_ff`` (usually 4 d). ``activation``: "gelu" (BERT), "gelu_tanh" /
     "gelu_new" (GPT-2) or "relu" (the original Transformer).
     """
 
     def __init__(self, d_model: int, d_ff: int, activation: str = "gelu"):
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise CourseError(
-                f"PositionwiseFFN: unknown activation {activation!r}; choose "
-                f"one of {sorted(ACTIVATIONS)}."
-            )
+        expect_int(d_model, "PositionwiseFFN: d_model", 1)
+        expect_int(d_ff, "PositionwiseFFN: d_ff", 1)
+        require(
+            isinstance(activation, str) and activation in ACTIVATIONS,
+            f"PositionwiseFFN: unknown activation {activation!r:.40}; choose "
+            f"one of {sorted(ACTIVATIONS)}.",
+        )
         self.activation = activation
         self.fc1 = nn.Linear(d_model, d_ff)  # W1, b1
         self.fc2 = nn.Linear(d_ff, d_model)  # W2, b2
 
     def forward(self, x: Tensor) -> Tensor:
-        """``[..., L, D]`` -> ``[..., L, D]``, every position on its own."""
+        """``[..., T, d]`` -> ``[..., T, d]``, every position on its own."""
+        _check_features(x, self.fc1.in_features, "PositionwiseFFN: x")
         return self.fc2(ACTIVATIONS[self.activation](self.fc1(x)))
 
 
@@ -279,11 +357,21 @@ def sinusoidal_positional_encoding(
     down to 1 / base. ``dtype=torch.float64`` gives the formula to 1e-16,
     a reference for float32 results.
     """
-    if d_model % 2 != 0 or d_model < 2:
-        raise CourseError(
-            "sinusoidal_positional_encoding: d_model must be even (sin/cos "
-            f"pairs), got {d_model}; pass an even d_model."
-        )
+    who = "sinusoidal_positional_encoding"
+    expect_int(max_len, f"{who}: max_len", 1)
+    expect_int(d_model, f"{who}: d_model", 2)
+    require(
+        d_model % 2 == 0,
+        f"{who}: d_model must be even (sin/cos pairs), got {d_model}; pass "
+        "an even d_model.",
+    )
+    expect_type(base, (int, float), f"{who}: base")
+    require(
+        math.isfinite(base) and base > 1,
+        f"{who}: base must be a finite number > 1, got {base}.",
+    )
+    expect_type(dtype, torch.dtype, f"{who}: dtype")
+    require(dtype.is_floating_point, f"{who}: dtype must be a float type.")
     positions = torch.arange(max_len, dtype=dtype)[:, None]  # [max_len, 1]
     two_i = torch.arange(0, d_model, 2, dtype=dtype)  # [d_model / 2]
     inv_freq = base ** (-two_i / d_model)  # [d_model / 2]
@@ -297,8 +385,8 @@ def sinusoidal_positional_encoding(
 # From chapters/03_transformer/02_transformer_layers.ipynb
 # "Learned position embeddings"
 class LearnedPositionalEmbedding(nn.Module):
-    """One trainable vector per position (BERT, GPT-2): ``x [B, L, D]`` ->
-    ``x + P[:L]``.
+    """One trainable vector per position (BERT, GPT-2): ``x [B, T, d]`` ->
+    ``x + P[:T]``.
 
     Unlike the sinusoidal encoding it cannot go past ``max_len`` (512 for
     BERT, 1024 for GPT-2).
@@ -306,29 +394,46 @@ class LearnedPositionalEmbedding(nn.Module):
 
     def __init__(self, max_len: int, d_model: int):
         super().__init__()
+        expect_int(max_len, "LearnedPositionalEmbedding: max_len", 1)
+        expect_int(d_model, "LearnedPositionalEmbedding: d_model", 1)
         self.max_len = max_len
-        self.embedding = nn.Embedding(max_len, d_model)  # P: [max_len, D]
+        self.embedding = nn.Embedding(max_len, d_model)  # P: [max_len, d]
 
     def forward(self, x: Tensor) -> Tensor:
-        """``[B, L, D]`` -> ``[B, L, D]``: add row p of P at position p."""
-        length = x.shape[-2]
-        if length > self.max_len:
-            raise CourseError(
-                f"LearnedPositionalEmbedding: the sequence has {length} "
-                f"positions but only {self.max_len} were learned; truncate "
-                "the input to max_len tokens."
-            )
-        positions = torch.arange(length, device=x.device)
-        return x + self.embedding(positions)  # [L, D] broadcasts over B
+        """``[B, T, d]`` -> ``[B, T, d]``: add row p of P at position p."""
+        d_model = self.embedding.embedding_dim
+        _check_features(x, d_model, "LearnedPositionalEmbedding: x")
+        require(
+            x.dim() >= 2 and x.shape[-2] <= self.max_len,
+            f"LearnedPositionalEmbedding: x {tuple(x.shape)} must be "
+            f"[..., T, d] with T <= max_len, and only {self.max_len} were "
+            "learned; truncate the input to max_len tokens.",
+        )
+        positions = torch.arange(x.shape[-2], device=x.device)
+        return x + self.embedding(positions)  # [T, d] broadcasts over B
 
 
 # From chapters/03_transformer/02_transformer_layers.ipynb
 # "A real BERT layer, from our parts"
+def _check_layer_sizes(who: str, layer_norm_eps: float, dropout: float):
+    """Raise a CourseError unless eps > 0 and 0 <= dropout < 1."""
+    for name, value in (
+        ("layer_norm_eps", layer_norm_eps),
+        ("dropout", dropout),
+    ):
+        expect_type(value, (int, float), f"{who}: {name}")
+    require(
+        0 < layer_norm_eps < 1 and 0 <= dropout < 1,
+        f"{who}: layer_norm_eps must be in (0, 1) and dropout in [0, 1), got "
+        f"{layer_norm_eps} and {dropout}.",
+    )
+
+
 class EncoderLayer(nn.Module):
     """A BERT encoder layer (post-LayerNorm):
     ``x = LN(x + Attn(x)); x = LN(x + FFN(x))``.
 
-    ``[B, L, D]`` -> ``[B, L, D]``. ``mask`` is a boolean padding mask (see
+    ``[B, T, d]`` -> ``[B, T, d]``. ``mask`` is a boolean padding mask (see
     :func:`padding_mask`).
     """
 
@@ -342,6 +447,7 @@ class EncoderLayer(nn.Module):
         dropout: float = 0.0,
     ):
         super().__init__()
+        _check_layer_sizes("EncoderLayer", layer_norm_eps, dropout)
         self.attn = MultiHeadAttention(d_model, n_heads)
         self.ln1 = nn.LayerNorm(d_model, eps=layer_norm_eps)
         self.ffn = PositionwiseFFN(d_model, d_ff, activation)
@@ -354,7 +460,8 @@ class EncoderLayer(nn.Module):
         mask: Tensor | None = None,
         return_attention: bool = False,
     ):
-        """``x`` ``[B, L, D]``, or ``(x, weights)`` if ``return_attention``."""
+        """``x`` ``[B, T, d]``, or ``(x, weights)`` if ``return_attention``."""
+        _check_sequence(x, self.attn.d_model, "EncoderLayer: x")
         attended, weights = self.attn(x, mask=mask)
         x = self.ln1(x + self.dropout(attended))  # residual, then normalise
         x = self.ln2(x + self.dropout(self.ffn(x)))
@@ -392,6 +499,15 @@ def load_bert_layer(ours: EncoderLayer, hf_layer: nn.Module) -> EncoderLayer:
     ``nn.Linear`` stores weights as ``[out, in]`` in both, so they copy as
     they are.
     """
+    require(
+        isinstance(ours, EncoderLayer),
+        "load_bert_layer: ours must be an EncoderLayer.",
+    )
+    require(
+        all(hasattr(hf_layer, n) for n in ("attention", "intermediate")),
+        "load_bert_layer: hf_layer must be a transformers BertLayer, such as "
+        f"model.encoder.layer[0], not {type(hf_layer).__name__}.",
+    )
     att = hf_layer.attention
     pairs = [
         (ours.attn.q_proj, att.self.query),
@@ -416,8 +532,8 @@ class DecoderBlock(nn.Module):
     """A GPT-2 block (pre-LayerNorm, causal):
     ``x = x + Attn(LN(x)); x = x + MLP(LN(x))``.
 
-    ``[B, L, D]`` -> ``[B, L, D]``. The causal mask is always applied;
-    ``attention_mask`` ``[B, L]`` (1 = real token) can add padding on top
+    ``[B, T, d]`` -> ``[B, T, d]``. The causal mask is always applied;
+    ``attention_mask`` ``[B, T]`` (1 = real token) can add padding on top
     of it. ``d_ff`` defaults to ``4 * d_model``.
     """
 
@@ -431,8 +547,9 @@ class DecoderBlock(nn.Module):
         dropout: float = 0.0,
     ):
         super().__init__()
-        self.ln1 = nn.LayerNorm(d_model, eps=layer_norm_eps)
+        _check_layer_sizes("DecoderBlock", layer_norm_eps, dropout)
         self.attn = MultiHeadAttention(d_model, n_heads)
+        self.ln1 = nn.LayerNorm(d_model, eps=layer_norm_eps)
         self.ln2 = nn.LayerNorm(d_model, eps=layer_norm_eps)
         self.ffn = PositionwiseFFN(d_model, d_ff or 4 * d_model, activation)
         self.dropout = nn.Dropout(dropout)
@@ -443,28 +560,42 @@ class DecoderBlock(nn.Module):
         attention_mask: Tensor | None = None,
         return_attention: bool = False,
     ):
-        """``x`` ``[B, L, D]``, or ``(x, weights)`` if ``return_attention``."""
-        mask = causal_mask(x.shape[-2], device=x.device)  # [L, L]
+        """``x`` ``[B, T, d]``, or ``(x, weights)`` if ``return_attention``."""
+        _check_sequence(x, self.attn.d_model, "DecoderBlock: x")
+        mask = causal_mask(x.shape[-2], device=x.device)  # [T, T]
         if attention_mask is not None:
-            mask = mask & padding_mask(attention_mask)  # [B, 1, L, L]
+            _check_attention_mask(attention_mask, x, "DecoderBlock")
+            mask = mask & padding_mask(attention_mask)  # [B, 1, T, T]
         attended, weights = self.attn(self.ln1(x), mask=mask)
         x = x + self.dropout(attended)  # the residual stream: never normalised
         x = x + self.dropout(self.ffn(self.ln2(x)))
         return (x, weights) if return_attention else x
 
 
+def _check_attention_mask(
+    mask: Tensor, x: Tensor, who: str, name: str = "attention_mask"
+) -> None:
+    """Raise a CourseError unless ``mask`` is a ``[B, T]`` 0/1 mask for x."""
+    _expect_tensor(mask, f"{who}: {name}")
+    require(
+        tuple(mask.shape) == tuple(x.shape[:2]),
+        f"{who}: {name} must be [B, T] = {tuple(x.shape[:2])} (one 0/1 per "
+        f"token), got {tuple(mask.shape)}.",
+    )
+
+
 # From chapters/03_transformer/02_transformer_layers.ipynb
 # "A GPT-2 block: pre-LN and a causal mask"
 def _split_c_attn(c_attn: nn.Module, d: int) -> list[tuple[Tensor, Tensor]]:
     """GPT-2's packed ``c_attn`` as three ``(weight, bias)`` pairs, Q, K
-    and V, each weight ``[D, D]`` transposed to ``nn.Linear``'s layout."""
+    and V, each weight ``[d, d]`` transposed to ``nn.Linear``'s layout."""
     if tuple(c_attn.weight.shape) != (d, 3 * d):
         raise CourseError(
             "load_gpt2_block: the block's c_attn weight is "
             f"{tuple(c_attn.weight.shape)} but our d_model={d} needs "
             f"({d}, {3 * d}); build DecoderBlock with the config's n_embd."
         )
-    weights = c_attn.weight.split(d, dim=1)  # three [D, D] blocks, [in, out]
+    weights = c_attn.weight.split(d, dim=1)  # three [d, d] blocks, [in, out]
     biases = c_attn.bias.split(d)
     return [(w.T, b) for w, b in zip(weights, biases)]
 
@@ -478,8 +609,17 @@ def load_gpt2_block(ours: DecoderBlock, hf_block: nn.Module) -> DecoderBlock:
     GPT-2 uses ``Conv1D`` layers, which compute ``x @ W + b`` with ``W``
     stored as ``[in, out]``: the transpose of ``nn.Linear``'s ``[out, in]``.
     Its ``c_attn`` packs the Q, K and V projections side by side in one
-    ``[D, 3D]`` matrix, cut into three ``[D, D]`` blocks.
+    ``[d, 3d]`` matrix, cut into three ``[d, d]`` blocks.
     """
+    require(
+        isinstance(ours, DecoderBlock),
+        "load_gpt2_block: ours must be a DecoderBlock.",
+    )
+    require(
+        hasattr(getattr(hf_block, "attn", None), "c_attn"),
+        "load_gpt2_block: hf_block must be a transformers GPT2Block, such "
+        f"as model.transformer.h[0], not {type(hf_block).__name__}.",
+    )
     (w_q, b_q), (w_k, b_k), (w_v, b_v) = _split_c_attn(
         hf_block.attn.c_attn, ours.attn.d_model
     )
@@ -497,4 +637,121 @@ def load_gpt2_block(ours: DecoderBlock, hf_block: nn.Module) -> DecoderBlock:
     for mine, weight, bias, what in pairs:
         _copy_linear(mine, weight, bias, what)
     ours.ln1.eps, ours.ln2.eps = hf_block.ln_1.eps, hf_block.ln_2.eps
+    return ours
+
+
+# From chapters/03_transformer/02_transformer_layers.ipynb
+# "Cross-attention: a decoder that reads an encoder"
+class DecoderLayer(nn.Module):
+    """A decoder layer of an encoder-decoder Transformer (post-LayerNorm, as
+    in Vaswani et al. and ``torch.nn.TransformerDecoderLayer``): masked
+    self-attention, cross-attention to the encoder's output, FFN.
+
+    ``y`` ``[B, T_y, d]`` (the target so far) and ``memory`` ``[B, T_x, d]``
+    (the encoder's output) -> ``[B, T_y, d]``. ``memory_mask`` ``[B, T_x]``
+    (1 = real source token) hides the source padding; ``attention_mask``
+    ``[B, T_y]`` adds target padding to the causal mask.
+    """
+
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        d_ff: int,
+        activation: str = "relu",
+        layer_norm_eps: float = 1e-5,
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        _check_layer_sizes("DecoderLayer", layer_norm_eps, dropout)
+        self.self_attn = MultiHeadAttention(d_model, n_heads)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads)
+        self.ffn = PositionwiseFFN(d_model, d_ff, activation)
+        self.ln1, self.ln2, self.ln3 = (
+            nn.LayerNorm(d_model, eps=layer_norm_eps) for _ in range(3)
+        )
+        self.dropout = nn.Dropout(dropout)
+
+
+# From chapters/03_transformer/02_transformer_layers.ipynb
+# "Cross-attention: a decoder that reads an encoder"
+def _decoder_layer_forward(
+    self: DecoderLayer,
+    y: Tensor,
+    memory: Tensor,
+    memory_mask: Tensor | None = None,
+    attention_mask: Tensor | None = None,
+    return_attention: bool = False,
+):
+    """``[B, T_y, d]``, or ``(out, cross-attention weights [B, h, T_y,
+    T_x])`` if ``return_attention``."""
+    d_model = self.self_attn.d_model
+    _check_sequence(y, d_model, "DecoderLayer: y")
+    _check_sequence(memory, d_model, "DecoderLayer: memory")
+    self_mask = causal_mask(y.shape[1], device=y.device)  # [T_y, T_y]
+    if attention_mask is not None:
+        _check_attention_mask(attention_mask, y, "DecoderLayer")
+        self_mask = self_mask & padding_mask(attention_mask)  # [B,1,T_y,T_y]
+    cross_mask = None  # no causal mask: every target token sees all sources
+    if memory_mask is not None:
+        _check_attention_mask(
+            memory_mask, memory, "DecoderLayer", "memory_mask"
+        )
+        cross_mask = padding_mask(memory_mask)  # [B, 1, 1, T_x]
+    attended, _ = self.self_attn(y, mask=self_mask)
+    x = self.ln1(y + self.dropout(attended))  # [B, T_y, d]
+    # queries from the decoder, keys and values from the encoder
+    read, weights = self.cross_attn(x, memory, mask=cross_mask)
+    x = self.ln2(x + self.dropout(read))  # [B, T_y, d]
+    x = self.ln3(x + self.dropout(self.ffn(x)))
+    return (x, weights) if return_attention else x
+
+
+DecoderLayer.forward = _decoder_layer_forward
+
+
+# From chapters/03_transformer/02_transformer_layers.ipynb
+# "Cross-attention: a decoder that reads an encoder"
+def _load_torch_mha(ours: MultiHeadAttention, theirs: nn.Module, what: str):
+    """Copy an ``nn.MultiheadAttention`` (packed ``in_proj``) into ours."""
+    d = ours.d_model
+    weights = theirs.in_proj_weight.split(d)  # W_Q, W_K, W_V: [d, d] each
+    biases = theirs.in_proj_bias.split(d)
+    for mine, w, b, part in zip(
+        (ours.q_proj, ours.k_proj, ours.v_proj), weights, biases, "QKV"
+    ):
+        _copy_linear(mine, w, b, f"{what}.in_proj ({part})")
+    out = theirs.out_proj
+    _copy_linear(ours.o_proj, out.weight, out.bias, f"{what}.out_proj")
+
+
+def load_torch_decoder_layer(ours: DecoderLayer, torch_layer) -> DecoderLayer:
+    """Copy a post-LN ``torch.nn.TransformerDecoderLayer`` into our
+    :class:`DecoderLayer`; returns ``ours``."""
+    require(
+        isinstance(ours, DecoderLayer)
+        and isinstance(torch_layer, nn.TransformerDecoderLayer),
+        "load_torch_decoder_layer: pass our DecoderLayer and a "
+        "torch.nn.TransformerDecoderLayer.",
+    )
+    require(
+        not torch_layer.norm_first,
+        "load_torch_decoder_layer: the torch layer is pre-LN; ours is "
+        "post-LN, so build it with norm_first=False.",
+    )
+    _load_torch_mha(ours.self_attn, torch_layer.self_attn, "self_attn")
+    _load_torch_mha(ours.cross_attn, torch_layer.multihead_attn, "cross")
+    for mine, theirs in [
+        (ours.ffn.fc1, torch_layer.linear1),
+        (ours.ffn.fc2, torch_layer.linear2),
+        (ours.ln1, torch_layer.norm1),
+        (ours.ln2, torch_layer.norm2),
+        (ours.ln3, torch_layer.norm3),
+    ]:
+        _copy_linear(mine, theirs.weight, theirs.bias, type(theirs).__name__)
+    for mine, theirs in zip(
+        (ours.ln1, ours.ln2, ours.ln3),
+        (torch_layer.norm1, torch_layer.norm2, torch_layer.norm3),
+    ):
+        mine.eps = theirs.eps
     return ours

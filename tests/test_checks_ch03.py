@@ -95,7 +95,7 @@ def test_attention_other_failures():
             )[0]
         )
 
-    # k.transpose(1, 2) works for [B, L, d] but not with a heads dimension
+    # k.transpose(1, 2) works for [B, T, d] but not with a heads dimension
     def transposed_1_2(q, k, v, mask=None):
         w = (q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])).softmax(-1)
         return w @ v, w
@@ -186,7 +186,7 @@ def test_split_merge():
         (split_no_transpose, sol.merge_heads, "transpose\\(1, 2\\)"),
         (split_direct_reshape, sol.merge_heads, "mixes tokens"),
         (sol.split_heads, merge_direct_reshape, "merge does not invert split"),
-        (sol.split_heads, merge_wrong_shape, "should give back \\[B, L, D\\]"),
+        (sol.split_heads, merge_wrong_shape, "should give back \\[B, T, d\\]"),
         (stub, sol.merge_heads, "not written yet"),
         (sol.split_heads, stub, "not written yet"),
     ]

@@ -407,6 +407,85 @@ def test_decoder_block_is_causal(gpt2_block):
         assert not torch.allclose(ours(later)[:, 5:], ours(x)[:, 5:], atol=1e-2)
 
 
+# --- cross-attention and the encoder-decoder layer ----------------------------
+
+
+def _torch_decoder_layer(activation="gelu"):
+    torch.manual_seed(2)
+    return nn.TransformerDecoderLayer(
+        32, 4, 64, dropout=0.0, activation=activation, batch_first=True
+    ).eval()
+
+
+def test_cross_attention_matches_torch_with_the_encoder_padding_mask():
+    torch_layer = _torch_decoder_layer()
+    ours = cnn.load_torch_decoder_layer(
+        cnn.DecoderLayer(32, 4, 64, activation="gelu"), torch_layer
+    ).eval()
+    memory = torch.randn(3, 6, 32)  # [B, T_x, d]
+    source_mask = torch.tensor([[1] * 6, [1] * 2 + [0] * 4, [1] * 5 + [0]])
+    y = torch.randn(3, 4, 32)  # [B, T_y, d]
+    with torch.no_grad():
+        read, w = ours.cross_attn(y, memory, mask=cnn.padding_mask(source_mask))
+        ref, ref_w = torch_layer.multihead_attn(
+            y,
+            memory,
+            memory,
+            key_padding_mask=source_mask == 0,
+            average_attn_weights=False,
+        )
+    # one attention with its projections (CONTRIBUTING.md)
+    torch.testing.assert_close(read, ref, atol=2e-5, rtol=2e-5)
+    torch.testing.assert_close(w, ref_w, atol=1e-5, rtol=1e-5)
+    assert w.shape == (3, 4, 4, 6)  # [B, h, T_y, T_x]
+    assert (w[1, ..., 2:] == 0).all() and (w[2, ..., 5:] == 0).all()
+    assert (w[0] > 0).all()  # no causal mask on the source
+
+
+def test_decoder_layer_matches_torch_transformer_decoder_layer():
+    for activation in ("relu", "gelu"):
+        torch_layer = _torch_decoder_layer(activation)
+        ours = cnn.load_torch_decoder_layer(
+            cnn.DecoderLayer(32, 4, 64, activation=activation), torch_layer
+        ).eval()
+        memory, y = torch.randn(2, 7, 32), torch.randn(2, 5, 32)
+        source_mask = torch.tensor([[1] * 7, [1] * 3 + [0] * 4])
+        target_mask = torch.tensor([[1] * 5, [1] * 4 + [0]])
+        with torch.no_grad():
+            theirs = torch_layer(
+                y,
+                memory,
+                tgt_mask=~cnn.causal_mask(5),
+                tgt_key_padding_mask=target_mask == 0,
+                memory_key_padding_mask=source_mask == 0,
+            )
+            mine = ours(y, memory, source_mask, target_mask)
+            unmasked = ours(y, memory)  # the source padding is read now
+        # one Transformer layer (CONTRIBUTING.md)
+        torch.testing.assert_close(mine, theirs, atol=2e-5, rtol=2e-5)
+        # a margin far above rounding (CONTRIBUTING.md)
+        assert not torch.allclose(unmasked[1], mine[1], atol=1e-3)
+        # causal: changing the last target token leaves the others alone
+        later = y.clone()
+        later[:, -1] = torch.randn(2, 32)
+        with torch.no_grad():
+            moved = ours(later, memory, source_mask)
+            base = ours(y, memory, source_mask)
+        torch.testing.assert_close(moved[:, :-1], base[:, :-1])
+
+
+def test_load_torch_decoder_layer_refuses_what_it_cannot_copy():
+    with pytest.raises(CourseError, match="pre-LN"):
+        cnn.load_torch_decoder_layer(
+            cnn.DecoderLayer(32, 4, 64),
+            nn.TransformerDecoderLayer(32, 4, 64, norm_first=True),
+        )
+    with pytest.raises(CourseError, match="cannot copy"):
+        cnn.load_torch_decoder_layer(
+            cnn.DecoderLayer(16, 4, 64), _torch_decoder_layer()
+        )
+
+
 # --- bad input: one clear sentence --------------------------------------------
 
 
@@ -434,7 +513,7 @@ def test_bad_input_gets_clear_errors(minilm, gpt2_block):
         cnn.padding_mask(torch.ones(5))
     with pytest.raises(CourseError, match="at least 1"):
         cnn.causal_mask(0)
-    with pytest.raises(CourseError, match="must be \\[batch, seq_len, 16\\]"):
+    with pytest.raises(CourseError, match=r"tensor \[batch, seq_len, 16\]"):
         cnn.MultiHeadAttention(16, 4)(torch.randn(2, 5, 12))
     with pytest.raises(CourseError, match="d_model must be even"):
         cnn.sinusoidal_positional_encoding(10, 7)

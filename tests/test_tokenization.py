@@ -216,3 +216,46 @@ def test_gpt2_build_is_cached_on_disk_and_survives_a_broken_file(
             ] == reference.encode("Tokenizers, 🤗!")
     finally:
         tokenization._offline_gpt2_backend.cache_clear()
+
+
+def test_gpt2_ranks_never_use_a_planted_tiktoken_cache(monkeypatch, tmp_path):
+    """tiktoken's load_tiktoken_bpe caches under $TMPDIR/data-gym-cache (or
+    TIKTOKEN_CACHE_DIR) and reads the copy back without a check; our reader
+    must take the packaged file only, and write nothing there."""
+    import hashlib
+
+    from tiktoken.load import load_tiktoken_bpe
+
+    from course_utils.assets import asset_path
+
+    path = str(asset_path("gpt2-bpe-ranks"))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    planted = cache / hashlib.sha1(path.encode()).hexdigest()
+    planted.write_bytes(b"IQ== 0\n")  # a one-token table: "!" -> 0
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(cache))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    # the attack works on tiktoken's reader: the planted table comes back
+    assert load_tiktoken_bpe(path) == {b"!": 0}
+    ranks = tokenization.gpt2_ranks()
+    assert len(ranks) == 50256 and ranks[b"!"] == 0 and ranks[b" the"] == 262
+    monkeypatch.delenv("TIKTOKEN_CACHE_DIR")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    tokenization.gpt2_ranks()
+    tokenization.gpt2_tiktoken().encode("no cache, please")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    assert not (tmp_path / "data-gym-cache").exists()
+
+
+def test_gpt2_ranks_refuse_a_changed_file(monkeypatch, tmp_path):
+    fake = tmp_path / "gpt2.tiktoken"
+    fake.write_bytes(b"IQ== 0\n")
+    monkeypatch.setattr(tokenization, "asset_path", lambda name: fake)
+    with pytest.raises(CourseError, match="not the expected file"):
+        tokenization.gpt2_ranks()
+
+
+def test_gpt2_tokenizer_forced_hub_offline_gets_one_sentence(monkeypatch):
+    monkeypatch.setattr(tokenization, "hub_reachable", lambda: False)
+    with pytest.raises(CourseError, match="Hub is not reachable"):
+        tokenization.gpt2_tokenizer(use_hub=True)

@@ -120,7 +120,7 @@ _DIAGONAL = (
     "you computed only the diagonal of Q K^T (each query with its own key): "
     "the scores must be the full "
     "matrix q @ k.transpose(-2, -1), every query with every key, of shape "
-    "[..., L_q, L_k]."
+    "[..., T_q, T_k]."
 )
 
 
@@ -164,13 +164,13 @@ def _diagnose_attention(out, w, q, k, v, mask, case: str) -> None:
     if tuple(w.shape) != tuple(ref_w.shape):
         fail(
             f"{case}: the weights have shape {tuple(w.shape)} but should be "
-            f"{tuple(ref_w.shape)} ([..., L_q, L_k]: "
+            f"{tuple(ref_w.shape)} ([..., T_q, T_k]: "
             "one row per query, one column per key)."
         )
     if tuple(out.shape) != tuple(ref_out.shape):
         fail(
             f"{case}: the output has shape {tuple(out.shape)} but should be "
-            f"{tuple(ref_out.shape)} ([..., L_q, d_v]): "
+            f"{tuple(ref_out.shape)} ([..., T_q, d_v]): "
             "return weights @ v."
         )
     for name, (v_out, v_w) in variants.items():
@@ -232,7 +232,7 @@ def check_scaled_dot_product_attention(fn) -> None:
         _diagnose_attention(out, w, q3, k3, v3, None, "with a heads dimension")
     except Exception as exc:  # noqa: BLE001  (a CheckFailed or a crash: say what the case was)
         fail(
-            f"{name} works on [batch, L, d] but not with a heads dimension "
+            f"{name} works on [batch, T, d] but not with a heads dimension "
             f"[batch, heads, L, d] ({exc}): transpose "
             "the last two dimensions of k with k.transpose(-2, -1)."
         )
@@ -248,7 +248,7 @@ def check_scaled_dot_product_attention(fn) -> None:
         rtol=1e-4,
     )
 
-    # 5. a padding mask [batch, 1, L_k] that broadcasts over the queries
+    # 5. a padding mask [batch, 1, T_k] that broadcasts over the queries
     pad = torch.tensor([[True] * 5, [True, True, True, False, False]])[
         :, None, :
     ]
@@ -281,7 +281,7 @@ def check_causal_mask(fn) -> None:
                 fail(
                     "return a boolean mask (True = may attend), not the "
                     "additive 0 / -inf form: e.g. "
-                    "torch.ones(L, L, dtype=torch.bool).tril()."
+                    "torch.ones(T, T, dtype=torch.bool).tril()."
                 )
             fail(
                 f"causal_mask returned dtype {m.dtype}; return a boolean "
@@ -353,31 +353,31 @@ def _check_split(split_heads, x: torch.Tensor, n_heads: int) -> None:
             "heads split along the sequence: each head got "
             f"{length // n_heads} of the {length} positions with all "
             f"{d} features; split the model (feature) dimension instead: view "
-            "as [B, L, H, D/H], then transpose(1, 2)."
+            "as [B, T, h, d/h], then transpose(1, 2)."
         )
     if tuple(s.shape) == (b, length, n_heads, d_head):
         fail(
-            "split_heads returns [B, L, H, D/H]: move the head axis in front "
+            "split_heads returns [B, T, h, d/h]: move the head axis in front "
             "of the positions with transpose(1, 2) "
-            "to get [B, H, L, D/H]."
+            "to get [B, h, T, d/h]."
         )
     if tuple(s.shape) != tuple(expected.shape):
         fail(
             f"split_heads(x, {n_heads}) for x of shape {tuple(x.shape)} "
             f"returned shape {tuple(s.shape)}; expected "
-            f"{tuple(expected.shape)} ([B, H, L, D/H])."
+            f"{tuple(expected.shape)} ([B, h, T, d/h])."
         )
     if _close(s, x.reshape(b, n_heads, length, d_head)):
         fail(
             "split_heads has the right shape but mixes tokens: reshaping [B, "
-            "L, D] straight to [B, H, L, D/H] puts "
-            "features of different positions into one head; view as [B, L, H, "
-            "D/H] first, then transpose(1, 2)."
+            "T, d] straight to [B, h, T, d/h] puts "
+            "features of different positions into one head; view as [B, T, h, "
+            "d/h] first, then transpose(1, 2)."
         )
     fail(
         "split_heads has the right shape but wrong contents: head h must hold "
         f"features h*{d_head} to "
-        f"(h+1)*{d_head}-1 of every token (x.view(B, L, H, D/H).transpose(1, "
+        f"(h+1)*{d_head}-1 of every token (x.view(B, T, h, d/h).transpose(1, "
         "2))."
     )
 
@@ -392,14 +392,14 @@ def _check_merge(merge_heads, x: torch.Tensor, n_heads: int) -> None:
         fail(
             f"merge_heads returned shape {tuple(m.shape)} for heads of shape "
             f"{tuple(split.shape)}; it should give "
-            f"back [B, L, D] = {(b, length, d)} by concatenating the heads of "
+            f"back [B, T, d] = {(b, length, d)} by concatenating the heads of "
             "each token."
         )
     if _close(m, split.reshape(b, length, d)):
         fail(
-            "merge does not invert split: reshaping [B, H, L, D/H] straight to "
-            "[B, L, D] mixes tokens; transpose(1, 2) "
-            "back to [B, L, H, D/H] first, then reshape."
+            "merge does not invert split: reshaping [B, h, T, d/h] straight to "
+            "[B, T, d] mixes tokens; transpose(1, 2) "
+            "back to [B, T, h, d/h] first, then reshape."
         )
     fail(
         "merge does not invert split: merge_heads(split_heads(x)) must give x "
@@ -408,7 +408,7 @@ def _check_merge(merge_heads, x: torch.Tensor, n_heads: int) -> None:
 
 
 def check_split_merge(split_heads, merge_heads) -> None:
-    """Check ``split_heads(x, n_heads)`` ([B, L, D] -> [B, H, L, D/H]) and
+    """Check ``split_heads(x, n_heads)`` ([B, T, d] -> [B, h, T, d/h]) and
     ``merge_heads`` (the inverse), then use them in a multi-head attention and
     compare with ``torch.nn.MultiheadAttention``."""
     # distinct values show any mix-up

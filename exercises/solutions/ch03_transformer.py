@@ -12,7 +12,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     True = may attend.
     """
     d_k = q.shape[-1]
-    scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)  # [..., L_q, L_k]
+    scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)  # [..., T_q, T_k]
     if mask is not None:
         scores = scores.masked_fill(~mask, float("-inf"))
     weights = scores.softmax(dim=-1)
@@ -27,13 +27,13 @@ def causal_mask(seq_len):
 
 
 def split_heads(x, n_heads):
-    """[B, L, D] -> [B, H, L, D/H]: split the model dimension into heads."""
+    """[B, T, d] -> [B, h, T, d/h]: split the model dimension into heads."""
     b, length, d = x.shape
     return x.view(b, length, n_heads, d // n_heads).transpose(1, 2)
 
 
 def merge_heads(x):
-    """[B, H, L, D/H] -> [B, L, D]: concatenate the heads of each token."""
+    """[B, h, T, d/h] -> [B, T, d]: concatenate the heads of each token."""
     b, h, length, d_head = x.shape
     return x.transpose(1, 2).reshape(b, length, h * d_head)
 
