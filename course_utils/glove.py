@@ -20,7 +20,12 @@ Do not edit: change the notebook, then run scripts/export.py.
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from course_utils.errors import CourseError
+from course_utils.errors import (
+    CourseError,
+    expect_int,
+    expect_type,
+    require,
+)
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -40,19 +45,48 @@ class GloveError(CourseError, ValueError):
     """Bad input to the GloVe code; the message says what to pass instead."""
 
 
+def _docs(docs, who: str) -> list[list[str]]:
+    """Documents as lists of word strings, checked: a string (or a flat list
+    of them) is refused, because iterating over a string gives its letters.
+    """
+    if isinstance(docs, str) or not isinstance(docs, Iterable):
+        docs = [docs]  # reported below as a document that is not a list
+    docs = list(docs)
+    if not all(
+        isinstance(doc, Iterable) and not isinstance(doc, str) for doc in docs
+    ):
+        raise GloveError(
+            f"{who} expects a list of documents, each a list of word tokens "
+            "(e.g. [tokenize(text) for text in texts]), not a single string "
+            "or a flat token list."
+        )
+    docs = [list(doc) for doc in docs]
+    require(
+        all(isinstance(w, str) for doc in docs for w in doc),
+        f"{who} expects documents as lists of word strings: tokenize each "
+        "text with tokenize(text) first.",
+    )
+    return docs
+
+
 # From chapters/04_math/02_glove.ipynb
 # "The corpus"
 def tokenize(text: str) -> list[str]:
     """Lower-cased word tokens of a text (digits and punctuation dropped)."""
+    expect_type(text, str, "text")
     return WORD.findall(text.lower())
 
 
 def frequent_words(
     docs: Iterable[Sequence[str]], min_count: int = 5
 ) -> list[str]:
-    """The words seen >= ``min_count`` times, most frequent first (ties a-z)."""
-    if min_count < 1:
-        raise GloveError(f"min_count must be at least 1, got {min_count}.")
+    """The words seen >= ``min_count`` times, most frequent first (ties a-z).
+
+    ``docs`` is a list of token lists; a string or a list of strings is
+    refused (it would count letters, not words).
+    """
+    expect_int(min_count, "min_count", minimum=1)
+    docs = _docs(docs, "frequent_words")
     counts = Counter(w for doc in docs for w in doc)
     kept = [(w, c) for w, c in counts.items() if c >= min_count]
     kept.sort(key=lambda wc: (-wc[1], wc[0]))
@@ -87,15 +121,9 @@ def cooccurrence_matrix(
     distance ``d <= window`` in the same document adds ``1 / d`` (or 1) to
     ``X[i, j]`` and ``X[j, i]``. Pairs never cross documents.
     """
-    if window < 1:
-        raise GloveError(f"window must be at least 1, got {window}.")
-    flat = isinstance(docs, Sequence) and docs and isinstance(docs[0], str)
-    if isinstance(docs, str) or flat:
-        raise GloveError(
-            "cooccurrence_matrix expects a list of documents, each a list of "
-            "word tokens (e.g. [tokenize(text) for text in texts]), not a "
-            "single string or a flat token list."
-        )
+    expect_int(window, "window", minimum=1)
+    docs = _docs(docs, "cooccurrence_matrix")
+    vocab = _docs([vocab], "cooccurrence_matrix's vocab")[0]  # no str
     word_to_id = {w: i for i, w in enumerate(vocab)}
     if not word_to_id:
         raise GloveError(
@@ -104,7 +132,7 @@ def cooccurrence_matrix(
     ids, doc_of = _ids_and_docs(docs, word_to_id)
     rows, cols, vals = [], [], []
     for d in range(1, window + 1):
-        same_doc = doc_of[:-d] == doc_of[d:]  # (tokens - d,)
+        same_doc = doc_of[:-d] == doc_of[d:]  # [tokens - d]
         rows.append(ids[:-d][same_doc])  # left words
         cols.append(ids[d:][same_doc])  # right words
         vals.append(
@@ -126,21 +154,36 @@ X_MAX = 100.0  # the paper's values
 ALPHA = 0.75
 
 
+def _float_tensor(x, name: str) -> torch.Tensor:
+    """``x`` as a floating-point tensor (integer counts become float32)."""
+    try:
+        x = torch.as_tensor(x)
+    except (TypeError, ValueError, RuntimeError):
+        raise GloveError(
+            f"{name} must be a tensor or array of numbers, not "
+            f"{type(x).__name__}."
+        ) from None
+    return x if torch.is_floating_point(x) else x.float()
+
+
 def weighting(
     x: torch.Tensor, x_max: float = X_MAX, alpha: float = ALPHA
 ) -> torch.Tensor:
     """GloVe's f(x) = (x / x_max) ** alpha below x_max, else 1 (f(0) = 0).
 
-    Elementwise, any shape; integer counts are converted to float.
+    Elementwise, any shape; integer counts are converted to float. NaN and
+    negative counts are refused.
     """
-    if x_max <= 0:
+    expect_type(x_max, (int, float), "x_max")
+    expect_type(alpha, (int, float), "alpha")
+    if not 0 < x_max < math.inf:
         raise GloveError(f"x_max must be positive, got {x_max}.")
-    x = torch.as_tensor(x)
-    if not torch.is_floating_point(x):
-        x = x.float()
-    if (x < 0).any():
+    require(0 < alpha < math.inf, f"alpha must be positive, got {alpha}.")
+    x = _float_tensor(x, "x")
+    if (x < 0).any() or x.isnan().any():
         raise GloveError(
-            "co-occurrence counts cannot be negative: pass the counts X_ij."
+            "co-occurrence counts cannot be negative or NaN: pass the counts "
+            "X_ij."
         )
     return torch.where(x < x_max, (x / x_max) ** alpha, torch.ones_like(x))
 
@@ -163,6 +206,13 @@ def glove_loss(
     Shapes: ``W, W_ctx`` (V, d); ``b, b_ctx`` (V,); ``rows, cols, counts``
     (N,). Returns a scalar. Only non-zero counts (log 0 is -inf; f(0) = 0).
     """
+    given = dict(W=W, W_ctx=W_ctx, b=b, b_ctx=b_ctx, rows=rows, cols=cols)
+    for name, t in dict(given, counts=counts).items():
+        require(
+            isinstance(t, torch.Tensor),
+            f"{name} must be a torch tensor, not {type(t).__name__}: "
+            "convert it with torch.as_tensor.",
+        )
     if W.shape != W_ctx.shape or W.dim() != 2:
         raise GloveError(
             "W and W_ctx must both have shape (V, d); got "
@@ -178,18 +228,25 @@ def glove_loss(
             "rows, cols and counts must be 1-D and of the same length (one "
             "entry per non-zero X_ij)."
         )
-    if (counts <= 0).any():
+    if (counts <= 0).any() or not counts.isfinite().all():
         raise GloveError(
-            "glove_loss got a count <= 0: pass only the non-zero entries of "
-            "X (log 0 is -inf)."
+            "glove_loss got a count <= 0 or not finite: pass only the "
+            "non-zero entries of X (log 0 is -inf)."
         )
+    ids = torch.cat([rows, cols])  # (2N,) word ids
+    require(
+        not ids.is_floating_point()
+        and (len(ids) == 0 or 0 <= ids.min() and ids.max() < len(W)),
+        f"rows and cols must be integer word ids in [0, {len(W)}): pass the "
+        "indices of the non-zero entries of X.",
+    )
     # W.index_select(0, rows) is W[rows]; its backward pass is faster
     prediction = (
         (W.index_select(0, rows) * W_ctx.index_select(0, cols)).sum(-1)
         + b.index_select(0, rows)
         + b_ctx.index_select(0, cols)
-    )  # (N,)
-    error = prediction - torch.log(counts)  # (N,)
+    )  # [N]
+    error = prediction - torch.log(counts)  # [N]
     return (weighting(counts, x_max, alpha) * error**2).sum()
 
 
@@ -205,7 +262,8 @@ def glove_loss_dense(
     alpha: float = ALPHA,
 ) -> torch.Tensor:
     """The same objective for a dense ``X`` (V, V): over its non-zero cells."""
-    X = torch.as_tensor(X)
+    require(isinstance(W, torch.Tensor), "W must be a torch tensor.")
+    X = _float_tensor(X, "X")
     if X.dim() != 2 or X.shape[0] != X.shape[1] or X.shape[0] != W.shape[0]:
         raise GloveError(
             f"X must be a square (V, V) matrix with V = {W.shape[0]}, got "
@@ -222,10 +280,10 @@ def glove_loss_dense(
 class GloveModel:
     """Trained parameters (numpy arrays) and each epoch's mean loss."""
 
-    W: np.ndarray  # (V, d) word vectors
-    W_ctx: np.ndarray  # (V, d) context vectors
-    b: np.ndarray  # (V,)
-    b_ctx: np.ndarray  # (V,)
+    W: np.ndarray  # [V, d] word vectors
+    W_ctx: np.ndarray  # [V, d] context vectors
+    b: np.ndarray  # [V]
+    b_ctx: np.ndarray  # [V]
     losses: list[float] = field(default_factory=list)
     seconds: float = float("nan")
 
@@ -237,10 +295,13 @@ class GloveModel:
 
 def init_params(V: int, dim: int, seed: int = 0) -> list[torch.Tensor]:
     """``[W, W_ctx, b, b_ctx]``: uniform in (-0.5/d, 0.5/d), biases 0."""
+    expect_int(V, "V", minimum=1)
+    expect_int(dim, "dim", minimum=1)
+    expect_int(seed, "seed")
     gen = torch.Generator().manual_seed(seed)
-    W = (torch.rand(V, dim, generator=gen) - 0.5) / dim  # (V, dim)
-    W_ctx = (torch.rand(V, dim, generator=gen) - 0.5) / dim  # (V, dim)
-    biases = (torch.zeros(V), torch.zeros(V))  # (V,) each
+    W = (torch.rand(V, dim, generator=gen) - 0.5) / dim  # [V, dim]
+    W_ctx = (torch.rand(V, dim, generator=gen) - 0.5) / dim  # [V, dim]
+    biases = (torch.zeros(V), torch.zeros(V))  # [V] each
     return [p.requires_grad_() for p in (W, W_ctx, *biases)]
 
 
@@ -254,9 +315,13 @@ def _as_triples(X) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
             "cooccurrence_matrix()."
         )
     X = sp.coo_matrix(X)
+    require(
+        np.isfinite(X.data).all(),
+        "X holds NaN or infinite counts: pass finite co-occurrence counts.",
+    )
     keep = X.data > 0
-    rows = torch.from_numpy(X.row[keep].astype(np.int64))  # (N,)
-    cols = torch.from_numpy(X.col[keep].astype(np.int64))  # (N,)
+    rows = torch.from_numpy(X.row[keep].astype(np.int64))  # [N]
+    cols = torch.from_numpy(X.col[keep].astype(np.int64))  # [N]
     return rows, cols, torch.from_numpy(X.data[keep].astype(np.float32))
 
 
@@ -292,15 +357,29 @@ def train_glove(
     seed: int = 0,
     threads: int | None = 1,
     verbose: bool = False,
+    progress: bool = False,
 ) -> GloveModel:
-    """Fit GloVe to the sparse (V, V) co-occurrence matrix ``X``."""
+    """Fit GloVe to the sparse (V, V) co-occurrence matrix ``X``.
+
+    ``progress=True`` shows a progress bar over the epochs (``tqdm.auto``).
+    """
+    from tqdm.auto import tqdm
+
+    for name, value in dict(
+        dim=dim, epochs=epochs, batch_size=batch_size
+    ).items():
+        expect_int(value, name, minimum=1)
+    expect_type(lr, (int, float), "lr")
+    require(0 < lr < math.inf, f"lr must be a positive number, got {lr}.")
+    if threads is not None:
+        expect_int(threads, "threads", minimum=1)
+    rows, cols, counts = _as_triples(X)  # [N] each: checks X first
     if optimizer not in ("adagrad", "adam"):
         raise GloveError(
             f"optimizer must be 'adagrad' or 'adam', got {optimizer!r}."
         )
     if X.shape[0] != X.shape[1]:
         raise GloveError(f"X must be square, got shape {X.shape}.")
-    rows, cols, counts = _as_triples(X)  # (N,) each
     if len(counts) == 0:
         raise GloveError("X has no non-zero entries: there is nothing to fit.")
     params = init_params(X.shape[0], dim, seed)
@@ -309,7 +388,8 @@ def train_glove(
     model = GloveModel(*(p.detach().numpy() for p in params))
     start = time.perf_counter()
     with torch_threads(threads):
-        for epoch in range(epochs):
+        bar = tqdm(range(epochs), desc="GloVe epochs", disable=not progress)
+        for epoch in bar:
             order = torch.randperm(len(counts), generator=gen)  # new each epoch
             total = 0.0
             for s in range(0, len(order), batch_size):
@@ -322,6 +402,7 @@ def train_glove(
                 opt.step()
                 total += loss.item()
             model.losses.append(total / len(counts))  # mean per entry
+            bar.set_postfix(loss=f"{model.losses[-1]:.4f}")
             if verbose:
                 print(f"epoch {epoch + 1:3d}: mean loss {model.losses[-1]:.4f}")
     model.seconds = time.perf_counter() - start
@@ -340,10 +421,13 @@ def ppmi(X) -> sp.csr_matrix:
     -inf, clipped to 0).
     """
     if not sp.issparse(X):
-        X = sp.csr_matrix(np.asarray(X, dtype=float))
+        X = sp.csr_matrix(_float_tensor(X, "X").double().numpy())
     X = sp.coo_matrix(X, dtype=np.float64)
-    if (X.data < 0).any():
-        raise GloveError("PPMI needs non-negative counts: pass counts X_ij.")
+    require(X.ndim == 2 and X.shape[0] == X.shape[1], "X must be square.")
+    if (X.data < 0).any() or not np.isfinite(X.data).all():
+        raise GloveError(
+            "PPMI needs finite non-negative counts: pass counts X_ij."
+        )
     keep = X.data > 0
     r, c, x = X.row[keep], X.col[keep], X.data[keep]
     total = x.sum()
@@ -352,8 +436,8 @@ def ppmi(X) -> sp.csr_matrix:
             "the count matrix is all zeros: PPMI is undefined; count "
             "co-occurrences in more text."
         )
-    row_sum = np.asarray(X.sum(axis=1)).ravel()  # (V,)
-    col_sum = np.asarray(X.sum(axis=0)).ravel()  # (V,)
+    row_sum = np.asarray(X.sum(axis=1)).ravel()  # [V]
+    col_sum = np.asarray(X.sum(axis=0)).ravel()  # [V]
     pmi = np.log(x) + math.log(total) - np.log(row_sum[r]) - np.log(col_sum[c])
     pos = pmi > 0
     return sp.csr_matrix((pmi[pos], (r[pos], c[pos])), shape=X.shape)
@@ -371,6 +455,8 @@ def svd_vectors(
     """
     from sklearn.utils.extmath import randomized_svd
 
+    expect_int(dim, "dim", minimum=1)
+    expect_type(power, (int, float), "power")
     if dim >= min(M.shape):
         raise GloveError(
             f"dim must be smaller than the matrix size {min(M.shape)}, got "
@@ -384,8 +470,16 @@ def svd_vectors(
 # "Evaluation"
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to length 1 (float64); zero rows stay zero."""
-    vectors = np.asarray(vectors, dtype=np.float64)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)  # (V, 1)
+    try:
+        vectors = np.asarray(vectors, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise GloveError("vectors must be a (V, d) array of numbers.") from None
+    if vectors.ndim != 2 or not np.isfinite(vectors).all():
+        raise GloveError(
+            "vectors must be a (V, d) array of finite numbers, got shape "
+            f"{vectors.shape}: pass one row per vocabulary word."
+        )
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)  # [V, 1]
     return vectors / np.maximum(norms, 1e-12)
 
 
@@ -402,7 +496,21 @@ def similarity_spearman(
     """
     from scipy.stats import spearmanr
 
-    E = _unit_rows(vectors)  # (V, d)
+    E = _unit_rows(vectors)  # [V, d]
+    require(isinstance(word_to_id, dict), "word_to_id must be a dict.")
+    require(
+        all(0 <= i < len(E) for i in word_to_id.values()),
+        f"word_to_id holds ids outside the {len(E)} rows of vectors.",
+    )
+    if hasattr(pairs, "column_names"):  # a datasets.Dataset
+        columns = pairs.column_names
+    else:
+        columns = list(pairs) if isinstance(pairs, dict) else []
+    require(
+        all(key in columns for key in ("word1", "word2", "score")),
+        "pairs must have the columns word1, word2 and score: pass "
+        "cu.data.load_word_similarity(name).",
+    )
     human, model = [], []
     for a, b, s in zip(pairs["word1"], pairs["word2"], pairs["score"]):
         if a in word_to_id and b in word_to_id:
@@ -421,6 +529,14 @@ def similarity_spearman(
 # "Evaluation"
 def read_analogies(path) -> list[tuple[str, str, str, str, str]]:
     """``(section, a, b, c, d)``, lower-cased, from a questions-words file."""
+    from pathlib import Path
+
+    expect_type(path, (str, Path), "path")
+    require(
+        Path(path).is_file(),
+        f"no analogy file at {str(path)!r:.60}: pass "
+        "asset_path('word-analogies').",
+    )
     out, section = [], ""
     with open(path, encoding="utf-8") as fh:
         for line in fh:
@@ -444,7 +560,18 @@ def analogy_accuracy(
     Only questions whose four words are in the vocabulary count. Returns
     ``(accuracy, used, total)``.
     """
-    E = _unit_rows(vectors).astype(np.float32)  # (V, d)
+    E = _unit_rows(vectors).astype(np.float32)  # [V, d]
+    expect_int(batch, "batch", minimum=1)
+    require(isinstance(word_to_id, dict), "word_to_id must be a dict.")
+    require(
+        all(0 <= i < len(E) for i in word_to_id.values()),
+        f"word_to_id holds ids outside the {len(E)} rows of vectors.",
+    )
+    require(
+        all(len(q) == 5 for q in questions),
+        "questions must be (section, a, b, c, d) tuples: pass "
+        "read_analogies(path).",
+    )
     covered = [q for q in questions if all(w in word_to_id for w in q[1:])]
     if not covered:
         return float("nan"), 0, len(questions)
@@ -452,7 +579,7 @@ def analogy_accuracy(
     correct = 0
     for s in range(0, len(ids), batch):
         a, b, c, d = ids[s : s + batch].T
-        scores = (E[b] - E[a] + E[c]) @ E.T  # (batch, V)
+        scores = (E[b] - E[a] + E[c]) @ E.T  # [batch, V]
         rows = np.arange(len(a))
         for excluded in (a, b, c):
             scores[rows, excluded] = -np.inf
@@ -465,14 +592,26 @@ def analogy_accuracy(
 def nearest_neighbours(
     vectors: np.ndarray, vocab: Sequence[str], word: str, k: int = 5
 ) -> list[tuple[str, float]]:
-    """The ``k`` words most cosine-similar to ``word`` (itself excluded)."""
+    """The ``k`` words most cosine-similar to ``word`` (itself excluded).
+
+    ``k`` larger than the ``V - 1`` other words gives all of them (the
+    query word itself is never among its neighbours).
+    """
+    expect_int(k, "k", minimum=1)
+    expect_type(word, str, "word")
+    vocab = _docs([vocab], "nearest_neighbours's vocab")[0]  # a str: letters
+    E = _unit_rows(vectors)  # [V, d]
+    require(
+        len(E) == len(vocab),
+        f"vectors has {len(E)} rows but vocab {len(vocab)} words: pass the "
+        "vocabulary the vectors were trained on.",
+    )
     word_to_id = {w: i for i, w in enumerate(vocab)}
     if word not in word_to_id:
         raise GloveError(
             f"{word!r} is not in the vocabulary: pick a word it contains."
         )
-    E = _unit_rows(vectors)  # (V, d)
-    sims = E @ E[word_to_id[word]]  # (V,)
+    sims = E @ E[word_to_id[word]]  # [V]
     sims[word_to_id[word]] = -np.inf
-    best = np.argsort(-sims)[:k]
+    best = np.argsort(-sims)[: min(k, len(vocab) - 1)]  # never the word
     return [(vocab[i], float(sims[i])) for i in best]

@@ -11,6 +11,7 @@ import torch
 from torch.testing import assert_close
 
 from course_utils import glove
+from course_utils.errors import CourseError
 from course_utils.glove import GloveError
 
 
@@ -66,11 +67,11 @@ def test_cooccurrence_bad_input():
         glove.cooccurrence_matrix("a b c", ["a"], window=2)
     with pytest.raises(GloveError, match="list of documents"):
         glove.cooccurrence_matrix(["a", "b"], ["a", "b"], window=2)
-    with pytest.raises(GloveError, match="window"):
+    with pytest.raises(CourseError, match="window"):
         glove.cooccurrence_matrix([["a"]], ["a"], window=0)
     with pytest.raises(GloveError, match="empty"):
         glove.cooccurrence_matrix([["a"]], [], window=2)
-    with pytest.raises(GloveError, match="min_count"):
+    with pytest.raises(CourseError, match="min_count"):
         glove.frequent_words([["a"]], min_count=0)
 
 

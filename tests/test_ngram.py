@@ -70,7 +70,7 @@ def test_build_vocab_min_count_and_order():
 def test_vocab_rejects_duplicates_and_bad_min_count():
     with pytest.raises(NgramError, match="same word twice"):
         Vocab(["a", "a"])
-    with pytest.raises(NgramError, match="min_count"):
+    with pytest.raises(CourseError, match="min_count"):
         ngram.build_vocab(TOY, min_count=0)
 
 
