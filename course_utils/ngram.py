@@ -40,7 +40,6 @@ from dataclasses import dataclass
 import math
 import numpy as np
 from collections import defaultdict
-from course_utils.errors import expect_int, expect_type, require
 
 
 # From chapters/01_background/01_language_models.ipynb

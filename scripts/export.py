@@ -86,6 +86,31 @@ def split_cell(source: str, where: str) -> tuple[list[str], str]:
     return imports, "\n".join(body).strip("\n")
 
 
+def merge_imports(statements) -> list[str]:
+    """Each import statement once, and each imported name once.
+
+    Two pages may import ``require`` from the same module in different
+    statements; the module gets the name at its first import only.
+    """
+    seen, kept = set(), []
+    for statement in statements:
+        node = ast.parse(statement).body[0]
+        module = getattr(node, "module", None), getattr(node, "level", 0)
+        names = [
+            alias
+            for alias in node.names
+            if (module, alias.name, alias.asname) not in seen
+        ]
+        if not names:
+            continue
+        seen.update((module, a.name, a.asname) for a in names)
+        if len(names) < len(node.names):
+            node.names = names
+            statement = ast.unparse(node)
+        kept.append(statement)
+    return kept
+
+
 def module_doc(module: str, body: str, where: str) -> str:
     """The first block of a module, checked to begin with its docstring."""
     tree = ast.parse(body)
@@ -164,7 +189,7 @@ def render(module: str, blocks: list[Block]) -> str:
         "Do not edit: change the notebook, then run scripts/export.py.",
         '"""',
     ]
-    imports = list(dict.fromkeys(i for *_, imps, _ in blocks for i in imps))
+    imports = merge_imports(i for *_, imps, _ in blocks for i in imps)
     future = [i for i in imports if i.startswith("from __future__")]
     others = [i for i in imports if i not in future]
     parts = ["\n".join(header)]

@@ -251,7 +251,9 @@ def test_ffn_any_arguments(d_model, d_ff, activation):
 def test_layers_any_input(x_shape, mask_shape, which):
     torch.manual_seed(0)
     x = torch.randn(tuple(x_shape))
-    mask = None if mask_shape is None else torch.randint(0, 2, tuple(mask_shape))
+    mask = (
+        None if mask_shape is None else torch.randint(0, 2, tuple(mask_shape))
+    )
     layer = {
         "encoder": lambda: cnn.EncoderLayer(4, 2, 8),
         "decoder": lambda: cnn.DecoderBlock(4, 2),
