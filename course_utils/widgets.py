@@ -4,12 +4,18 @@ Each explorer shows its first result at once (in an ``HTML`` or ``Output``
 widget whose value is saved with the notebook's widget state), so the built HTML
 book shows a sensible static result even though no kernel runs behind it.
 ``tokenizer_explorer`` is chapter 5's; ``generation_playground`` is chapter 6's.
+``show_bertviz`` displays a bertviz view (chapter 3) with its JavaScript inline,
+so that it draws without network access.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import require
 
 DEFAULT_TEXT = (
     "Tokenizers split unbelievably rare words, émojis 🤗 and 中文 differently."
@@ -181,3 +187,76 @@ def generation_playground(
     run()
     display(box)
     return box
+
+
+# The scripts a bertviz view fetches from CDNs (require.js, d3, jQuery), shipped
+# in course_data/: copies from node_modules, pinned by package-lock.json, with
+# their licence headers (all licences in javascript-licences.txt).
+BERTVIZ_SCRIPTS = {
+    "require": "require-2.3.6.js",
+    "jquery": "jquery-2.2.4.min.js",
+    "d3": "d3-5.7.0.min.js",
+}
+_CDN_SCRIPT_TAG = re.compile(
+    r"<script\s+src=[\"']https?://[^\"']*[\"']>\s*</script>"
+)
+_CDN_PATHS = re.compile(r"require\.config\(\{\s*paths:\s*\{[^}]*\}\s*\}\);")
+
+
+def _bertviz_library_script() -> str:
+    """One inline <script>: require.js, jQuery (which names itself "jquery"
+    to require.js) and d3 (whose anonymous AMD define would clash with
+    require.js inline, so it is made a global and registered as "d3").
+    """
+    folder = Path(__file__).resolve().parent / "course_data"
+    code = {
+        name: (folder / file).read_text(encoding="utf-8")
+        for name, file in BERTVIZ_SCRIPTS.items()
+    }
+    source = "\n".join(
+        [
+            code["require"],
+            code["jquery"],
+            "(function (define) {",
+            code["d3"],
+            "}).call(window);",
+            'define("d3", [], function () { return window.d3; });',
+        ]
+    )
+    # "</script" inside the code would end the tag early
+    return (
+        "<script>\n" + source.replace("</script", "<\\/script") + "\n</script>"
+    )
+
+
+def bertviz_offline_html(view) -> str:
+    """The HTML of a bertviz view with require.js, d3 and jQuery inline
+    instead of loaded from CDNs.
+
+    ``view`` is what ``head_view(...)`` or ``model_view(...)`` return with
+    ``html_action="return"`` (an ``IPython.display.HTML``) or its ``.data``.
+    """
+    text = getattr(view, "data", view)
+    require(
+        isinstance(text, str) and "requirejs(" in text,
+        "show_bertviz needs the HTML of a bertviz view: pass "
+        "head_view(..., html_action='return') (or model_view), not "
+        f"{type(view).__name__}.",
+    )
+    text = _CDN_SCRIPT_TAG.sub("", text)
+    text, count = _CDN_PATHS.subn("", text)
+    require(
+        count == 1,
+        "This bertviz version loads its scripts differently from 1.4: "
+        "show it with bertviz's own display, which needs the network.",
+    )
+    return _bertviz_library_script() + text
+
+
+def show_bertviz(view) -> None:
+    """Display a bertviz view that draws without network access: its
+    scripts are inline (see ``bertviz_offline_html``), not fetched from CDNs.
+    """
+    from IPython.display import HTML, display
+
+    display(HTML(bertviz_offline_html(view)))

@@ -6,30 +6,52 @@
     python scripts/publish.py --check
 
 The one source is ``[tool.course]`` in pyproject.toml (``repository``,
-``branch``, ``no_deps``). From it come: the install cell at the top of every
+``ref``, ``no_deps``). From it come: the install cell at the top of every
 chapter and exercise notebook (what a Colab user or a downloaded notebook runs
 first), the book's repository, Colab, Binder and issue buttons (``repository``
-in _config.yml) and ``[project.urls]``. A fork changes ``[tool.course]`` and
-runs this script.
+in _config.yml: the launch buttons open the plain copies in ``colab/`` at
+``ref``), the addresses in README.md and ``[project.urls]``. Writing also
+regenerates the Colab copies (scripts/colab.py), which carry the install cell.
+A fork changes ``[tool.course]`` and runs this script.
+
+``ref`` is a release tag or a commit, never a branch: the install cell
+installs exactly the release whose notebooks Colab opens, so a later push to a
+branch cannot break a notebook on Colab (README.md, "Releasing").
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tomllib
 from pathlib import Path
 
-import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
 MARKER = 'importlib.util.find_spec("course_utils")'
+# where scripts/colab.py writes the plain copies that Colab opens
+COLAB_FOLDER = "colab"
+# a release tag (v1.2.3, as [project] version 1.2.3) or a full commit hash
+PINNED_REF = re.compile(r"^(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
 
 
 def course_settings() -> dict:
     return tomllib.loads((REPO / "pyproject.toml").read_text())["tool"][
         "course"
     ]
+
+
+def ref_problem(settings: dict) -> str | None:
+    """Why ``ref`` is not a pinned reference, or None when it is."""
+    ref = str(settings.get("ref", ""))
+    if not PINNED_REF.match(ref):
+        return (
+            f"[tool.course] ref = {ref!r} is not a release tag (v1.2.3) or a "
+            "40-digit commit: a branch moves, and Colab would install code "
+            "that its notebooks were not tested with."
+        )
+    return None
 
 
 def install_cell(settings: dict) -> str:
@@ -46,7 +68,7 @@ def install_cell(settings: dict) -> str:
         f"if {MARKER} is None:",
         f'    repo = "{settings["repository"]}"',
         '    %pip install -q "course_utils[assets] @ '
-        f'git+{{repo}}@{settings["branch"]}"',
+        f'git+{{repo}}@{settings["ref"]}"',
     ]
     lines += [
         f"    %pip install -q --no-deps {spec}" for spec in settings["no_deps"]
@@ -67,21 +89,23 @@ def notebooks() -> list[Path]:
 
 
 def sync_notebook(path: Path, cell_text: str, write: bool) -> str | None:
-    nb = nbformat.read(path, as_version=4)
-    cells = [
-        c for c in nb.cells if c.cell_type == "code" and MARKER in c.source
-    ]
-    first_code = next((c for c in nb.cells if c.cell_type == "code"), None)
-    if len(cells) != 1 or cells[0] is not first_code:
+    # plain json, in the notebooks' own format (indent 1, UTF-8, final
+    # newline): a rewrite changes the install cell and nothing else
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    cells = [c for c in code_cells if MARKER in "".join(c["source"])]
+    if len(cells) != 1 or cells[0] is not code_cells[0]:
         return (
             f"{path.relative_to(REPO)}: "
             "its first code cell must be the install cell"
         )
-    if cells[0].source == cell_text:
+    if "".join(cells[0]["source"]) == cell_text:
         return None
     if write:
-        cells[0].source = cell_text
-        nbformat.write(nb, path)
+        lines = cell_text.split("\n")
+        cells[0]["source"] = [line + "\n" for line in lines[:-1]] + lines[-1:]
+        text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+        path.write_text(text, encoding="utf-8")
     return f"{path.relative_to(REPO)}: install cell differs"
 
 
@@ -102,32 +126,47 @@ def sync_text(
 def main(argv: list[str]) -> int:
     write = "--check" not in argv
     settings = course_settings()
+    if ref_problem(settings):
+        print(ref_problem(settings))
+        return 1
+    repository, ref = settings["repository"], settings["ref"]
     cell = install_cell(settings)
     problems = [sync_notebook(path, cell, write) for path in notebooks()]
-    problems += [
-        sync_text(
-            REPO / "_config.yml",
-            r"^(  url: ).*$",
-            rf"\g<1>{settings['repository']}",
-            write,
-        ),
-        sync_text(
-            REPO / "_config.yml",
-            r"^(  branch: ).*$",
-            rf"\g<1>{settings['branch']}",
-            write,
-        ),
-        sync_text(
-            REPO / "pyproject.toml",
+    text_rules = [
+        ("_config.yml", r"^(  url: ).*$", rf"\g<1>{repository}"),
+        # the launch buttons (Colab, Binder) open colab/<page>.ipynb at ref
+        ("_config.yml", r"^(  branch: ).*$", rf"\g<1>{ref}"),
+        ("_config.yml", r"^(  path_to_book: ).*$", rf"\g<1>{COLAB_FOLDER}"),
+        (
+            "pyproject.toml",
             r'^(Repository = ").*(")$',
-            rf"\g<1>{settings['repository']}\g<2>",
-            write,
+            rf"\g<1>{repository}\g<2>",
         ),
+        # README: the pip install line and the Colab address
+        (
+            "README.md",
+            r'(@ git\+)[^@"\s]+@[^"\s]+(")',
+            rf"\g<1>{repository}@{ref}\g<2>",
+        ),
+        (
+            "README.md",
+            r"(https://colab\.research\.google\.com/github/)\S+?/blob/[^/]+/"
+            rf"{COLAB_FOLDER}/",
+            rf"\g<1>{re.sub(r'^https://github.com/', '', repository)}/blob/"
+            rf"{ref}/{COLAB_FOLDER}/",
+        ),
+    ]
+    problems += [
+        sync_text(REPO / name, pattern, replacement, write)
+        for name, pattern, replacement in text_rules
     ]
     problems = [p for p in problems if p]
     for problem in problems:
         print(("fixed: " if write else "") + problem)
-    if not write and problems:
+    if write:
+        # the copies carry the install cell and links at ref
+        return colab_module().main([])
+    if problems:
         print(
             "Run `python scripts/publish.py` to write [tool.course] of "
             "pyproject.toml "
@@ -135,6 +174,13 @@ def main(argv: list[str]) -> int:
         )
         return 1
     return 0
+
+
+def colab_module():
+    sys.path.insert(0, str(REPO / "scripts"))
+    import colab
+
+    return colab
 
 
 if __name__ == "__main__":

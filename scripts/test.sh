@@ -20,6 +20,8 @@ echo "==> ruff: format and lint at 80 columns; generated modules match their not
 .venv/bin/ruff format --check --quiet . || { echo "run: .venv/bin/ruff format ." >&2; exit 1; }
 .venv/bin/ruff check --quiet .
 .venv/bin/python scripts/export.py --check
+# the plain copies that Colab opens (colab/) match the notebooks and the bibliography
+.venv/bin/python scripts/colab.py --check
 # README's student command (install.py) as a non-root user, from the wheel, in a bare environment;
 # tests/test_student_env.py reports it. The FAST build then runs every chapter notebook alone in it.
 set +e

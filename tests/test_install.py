@@ -77,3 +77,32 @@ def test_a_too_old_python_is_refused_in_one_sentence(
     with pytest.raises(SystemExit):
         install.main(["--skip-doctor"])
     assert "too old: the course needs 3.11 or newer" in capsys.readouterr().err
+
+
+def test_the_student_install_brings_jupyterlab_myst(install, monkeypatch):
+    """JupyterLab renders the book's MyST markup only with jupyterlab-myst:
+    install.py installs the `lab` extra by default, and that extra pins it.
+    """
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    assert any(spec.startswith("jupyterlab-myst==") for spec in extras["lab"])
+    assert "lab" in install.parse_args([]).extras.split(",")
+    # what main() asks pip for, with nothing installed for real
+    calls = []
+    monkeypatch.setattr(install, "pip", lambda python, *a: calls.append(a))
+    monkeypatch.setattr(install, "venv_python", lambda folder: REPO / "x")
+    monkeypatch.setattr(install, "create_venv", lambda folder: None)
+    monkeypatch.setattr(install, "torch_index_args", lambda choice: [])
+    monkeypatch.setattr(install, "check_torch_is_cpu", lambda python: None)
+    assert install.main(["--skip-doctor", "--torch-index", "none"]) == 0
+    package = [a for call in calls for a in call if "[" in a]
+    assert package and all(
+        "lab" in a.split("[")[1].rstrip("]").split(",") for a in package
+    ), calls
+    # and the other way round: without the extra there is no jupyterlab-myst
+    calls.clear()
+    install.main(["--skip-doctor", "--torch-index", "none", "--extras", ""])
+    assert not [a for call in calls for a in call if "lab" in a]

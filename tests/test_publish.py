@@ -14,6 +14,7 @@ import ast
 import importlib.metadata as md
 import importlib.util
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -39,6 +40,38 @@ def test_every_install_cell_and_button_uses_the_configured_address():
     settings = publish.course_settings()
     assert settings["repository"] in (REPO / "README.md").read_text()
     assert settings["repository"] in (REPO / "_config.yml").read_text()
+
+
+def test_the_install_cell_installs_a_pinned_release_not_a_branch():
+    publish = _load("publish")
+    settings = publish.course_settings()
+    ref = settings["ref"]
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert publish.ref_problem(settings) is None
+    # a tag names this version of the package: a release bumps both
+    assert re.fullmatch(r"[0-9a-f]{40}", ref) or ref == f"v{project['version']}"
+    cell = publish.install_cell(settings)
+    assert re.search(rf"git\+\{{repo\}}@{re.escape(ref)}\"", cell)
+    branches = {"main", "master", "develop", "dev", "gh-pages", "HEAD"}
+    git = subprocess.run(
+        ["git", "branch", "--all", "--format=%(refname:lstrip=-1)"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    branches |= set(git.stdout.split())
+    assert ref not in branches
+    # the check can fail: a branch or a loose version is refused
+    for moving in ("main", "master", "v0.1", "latest", "release/0.1"):
+        assert publish.ref_problem({**settings, "ref": moving})
+
+
+def test_publish_refuses_a_branch_before_writing_anything(monkeypatch):
+    publish = _load("publish")
+    settings = {**publish.course_settings(), "ref": "main"}
+    monkeypatch.setattr(publish, "course_settings", lambda: settings)
+    monkeypatch.setattr(publish, "notebooks", lambda: pytest.fail("wrote"))
+    assert publish.main([]) == 1
 
 
 def test_the_install_cell_installs_this_package_with_its_asset_extra():

@@ -13,7 +13,12 @@ behind a firewall) would see blank boxes. This extension:
    copies, so the pages work over http and from ``file://``.
 
 If a CDN URL survives the rewrite, the build fails with a warning naming the
-page."""
+page.
+
+3. makes the page's download button (``_sources/<page>.ipynb``) give the
+   notebook's plain copy from ``colab/`` (scripts/colab.py) where there is one:
+   a downloaded notebook then reads well in any Jupyter, without MyST.
+"""
 
 from __future__ import annotations
 
@@ -107,12 +112,29 @@ def _rewrite_page(page: Path, vendor_dir: Path) -> tuple[int, list[str]]:
     return count, sorted(set(m.group(1) for m in LEFTOVER_CDN.finditer(text)))
 
 
+def _plain_downloads(app) -> int:
+    """Replace each downloadable source notebook by its plain copy."""
+    copies = Path(app.srcdir) / "colab"
+    sources = Path(app.outdir) / "_sources"
+    replaced = 0
+    for copy in copies.glob("**/*.ipynb"):
+        target = sources / copy.relative_to(copies)
+        if target.exists():
+            shutil.copy2(copy, target)
+            replaced += 1
+    return replaced
+
+
 def _on_build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
     vendor_dir = outdir / "_static" / "vendor"
     _copy_vendor(app, vendor_dir)
+    logger.info(
+        f"offline_assets: {_plain_downloads(app)} downloadable notebook(s) "
+        "replaced by their plain copies (colab/)"
+    )
     rewritten = 0
     for page in outdir.rglob("*.html"):
         count, leftovers = _rewrite_page(page, vendor_dir)
