@@ -1,8 +1,10 @@
-"""Chapter 6's decoding code: distinct-n, and a generation strategy as a
-``GenerationConfig``.
+"""Chapter 6's decoding code: distinct-n, top-k and top-p filtering, and a
+generation strategy as a ``GenerationConfig``.
 
 :func:`distinct_n` is the share of distinct n-grams in a set of samples;
-:func:`settings_config` turns a strategy name and its knobs into a
+:func:`top_k_probs` and :func:`top_p_probs` filter a next-token distribution
+as ``TopKLogitsWarper`` and ``TopPLogitsWarper`` do; :func:`settings_config`
+turns a strategy name and its knobs into a
 ``GenerationConfig`` and :func:`generate` continues a prompt with it (the
 playground widget of ``course_utils.widgets`` uses both).
 
@@ -15,7 +17,9 @@ Do not edit: change the notebook, then run scripts/export.py.
 """
 
 from collections.abc import Iterable, Sequence  # noqa: E402
-from course_utils.errors import CourseError  # noqa: E402
+from course_utils.errors import CourseError, expect_int  # noqa: E402
+from course_utils.errors import require  # noqa: E402
+import math  # noqa: E402
 
 
 # From chapters/06_pretraining/02_generation.ipynb
@@ -27,8 +31,18 @@ def distinct_n(samples: Iterable[Sequence], n: int = 2) -> float:
     n-gram is ever repeated; values near 0 mean the samples repeat themselves
     or each other. Returns 0.0 when there is no n-gram at all.
     """
-    if n < 1:
-        raise CourseError(f"n must be a positive integer, got {n}.")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise CourseError(f"n must be a positive integer, got {n!r:.40}.")
+    require(
+        hasattr(samples, "__iter__") and not isinstance(samples, str),
+        "samples must be a list of token sequences; pass [tokens] for one.",
+    )
+    samples = list(samples)
+    require(
+        all(isinstance(s, (list, tuple)) for s in samples),
+        "each sample must be a list of tokens (ids or strings); convert "
+        "tensors with .tolist().",
+    )
     grams = [
         tuple(s[i : i + n]) for s in samples for i in range(len(s) - n + 1)
     ]
@@ -36,8 +50,72 @@ def distinct_n(samples: Iterable[Sequence], n: int = 2) -> float:
 
 
 # From chapters/06_pretraining/02_generation.ipynb
+# "Top-k sampling"
+def _check_logits(logits) -> None:
+    """One CourseError sentence unless ``logits`` is a float tensor of shape
+    [V] or [B, V] with a finite score in every row."""
+    import torch
+
+    require(
+        isinstance(logits, torch.Tensor)
+        and logits.is_floating_point()
+        and logits.ndim in (1, 2)
+        and logits.shape[-1] > 0
+        and not logits.isnan().any()
+        and logits.isfinite().any(-1).all(),
+        "logits must be a float tensor of shape [V] or [B, V] with a finite "
+        "score in every row; pass next-token logits, model(ids).logits[:, -1].",
+    )
+
+
+def top_k_probs(logits, k: int):
+    """Top-k sampling's distribution: the ``k`` largest logits (ties with
+    the k-th included) keep their share, the rest get 0; shape as
+    ``logits``, [V] or [B, V]. ``k`` above V keeps every token."""
+    _check_logits(logits)
+    expect_int(k, "k", minimum=1)
+    k = min(k, logits.shape[-1])  # as TopKLogitsWarper does
+    kth = logits.topk(k, dim=-1).values[..., -1:]  # [..., 1]
+    return logits.masked_fill(logits < kth, -math.inf).softmax(-1)
+
+
+# From chapters/06_pretraining/02_generation.ipynb
+# "Top-p (nucleus) sampling"
+def top_p_probs(logits, p: float):
+    """Nucleus (top-p) sampling's distribution: the smallest set of most
+    probable tokens whose mass reaches ``p`` (0 < p <= 1), renormalised;
+    shape as ``logits``, [V] or [B, V]."""
+    _check_logits(logits)
+    require(
+        isinstance(p, (int, float)) and not isinstance(p, bool) and 0 < p <= 1,
+        f"p must be a number in (0, 1], got {p!r:.40}; pass e.g. 0.9 "
+        "(1 keeps every token).",
+    )
+    sorted_probs, order = logits.softmax(-1).sort(descending=True)  # [..., V]
+    # mass of the tokens ranked above each token
+    before = sorted_probs.cumsum(-1) - sorted_probs
+    # keep while the mass before a token has not yet reached p
+    keep_sorted = before < p
+    # back to vocabulary order: [..., V]
+    keep = keep_sorted.new_zeros(keep_sorted.shape).scatter(
+        -1, order, keep_sorted
+    )
+    return logits.masked_fill(~keep, -math.inf).softmax(-1)
+
+
+# From chapters/06_pretraining/02_generation.ipynb
 # "The `text-generation` pipeline and a playground"
 STRATEGIES = ("greedy", "sampling")
+
+
+def _number_in(value, name: str, low: float, high: float) -> None:
+    """One CourseError sentence unless ``low < value <= high`` (finite)."""
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    wanted = "a positive number" if high == math.inf else f"in ({low}, {high}]"
+    require(
+        is_number and low < value <= high and math.isfinite(value),
+        f"{name} must be {wanted}, got {value!r:.40}; pass one in range.",
+    )
 
 
 def settings_config(
@@ -57,11 +135,20 @@ def settings_config(
     """
     from transformers import GenerationConfig
 
-    if strategy not in STRATEGIES:
+    if not isinstance(strategy, str) or strategy not in STRATEGIES:
         raise CourseError(
-            f"Unknown strategy {strategy!r}: choose one of "
+            f"Unknown strategy {strategy!r:.40}: choose one of "
             f"{', '.join(STRATEGIES)}."
         )
+    _number_in(temperature, "temperature", 0, math.inf)  # 0: use greedy
+    expect_int(top_k, "top_k", minimum=0)  # 0 switches top-k off
+    _number_in(top_p, "top_p", 0, 1)
+    _number_in(repetition_penalty, "repetition_penalty", 0, math.inf)
+    expect_int(max_new_tokens, "max_new_tokens", minimum=1)
+    require(
+        tokenizer is None or hasattr(tokenizer, "pad_token_id"),
+        "tokenizer must be a transformers tokenizer or None.",
+    )
     ids = {}
     if tokenizer is not None:
         ids = dict(
@@ -90,10 +177,21 @@ def generate(model, tokenizer, prompt: str, config, seed: int = 0) -> str:
     generation_config=config)`` after ``torch.manual_seed(seed)``; returns
     only the new text."""
     import torch
+    from transformers import GenerationConfig
 
+    require(
+        isinstance(prompt, str) and prompt != "",
+        "prompt must be a non-empty string; pass the text to continue.",
+    )
+    require(
+        isinstance(config, GenerationConfig),
+        "config must be a GenerationConfig; make one with settings_config().",
+    )
+    expect_int(seed, "seed", minimum=0)
     torch.manual_seed(seed)
-    inputs = tokenizer(prompt, return_tensors="pt")
+    inputs = tokenizer(prompt, return_tensors="pt")  # input_ids: [1, n_prompt]
     with torch.no_grad():
+        # [1, n_prompt + new tokens]
         out = model.generate(**inputs, generation_config=config)
-    new = out[0, inputs["input_ids"].shape[1] :]
+    new = out[0, inputs["input_ids"].shape[1] :]  # [new tokens]
     return tokenizer.decode(new, skip_special_tokens=True)

@@ -20,10 +20,14 @@ Do not edit: change the notebook, then run scripts/export.py.
 """
 
 from course_utils.config import is_fast  # noqa: E402
+from course_utils.errors import expect_int, expect_type  # noqa: E402
+from course_utils.errors import require  # noqa: E402
 from course_utils.errors import CourseError
+from collections.abc import Mapping
 import numpy as np
 import torch
 import math
+import os
 import time
 from pathlib import Path
 import tempfile
@@ -37,6 +41,10 @@ N_ARTICLES_FAST = 12  # FAST mode keeps the first 12 articles, then splits
 
 def mode(fast: bool | None = None) -> str:
     """``"fast"`` or ``"full"``: the mode given, or else the notebook's."""
+    require(
+        fast is None or isinstance(fast, bool),
+        f"fast must be True, False or None, not {fast!r:.40}; pass a bool.",
+    )
     fast = is_fast() if fast is None else fast
     return "fast" if fast else "full"
 
@@ -57,6 +65,12 @@ def load_split(fast: bool | None = None, articles=None):
         from course_utils.data import load_wikipedia
 
         articles = load_wikipedia()
+    columns = set(getattr(articles, "column_names", None) or ())
+    require(
+        {"title", "text"} <= columns and len(articles) >= 2,
+        "articles must be a Dataset of at least two rows with title and text "
+        "columns; pass cu.data.load_wikipedia() or None.",
+    )
     if mode(fast) == "fast":
         articles = articles.select(range(min(N_ARTICLES_FAST, len(articles))))
     parts = articles.train_test_split(**SPLIT)
@@ -71,6 +85,23 @@ MASK = "<mask>"
 # never produced by a byte-level BPE; BERT's config and the pipeline expect one
 UNK = "<unk>"
 VOCAB_SIZE = {"full": 2048, "fast": 1024}  # of the byte-level BPE, per mode
+
+
+def _as_texts(texts) -> list[str]:
+    """``texts`` as a list of strings; one CourseError sentence for a single
+    string (``list`` would split it into characters), or for no text."""
+    require(
+        hasattr(texts, "__iter__") and not isinstance(texts, (str, bytes)),
+        f"texts must be a list of strings, not {type(texts).__name__}; "
+        "pass [text] for a single text.",
+    )
+    texts = list(texts)
+    require(
+        all(isinstance(t, str) for t in texts) and any(map(str.strip, texts)),
+        "texts must be a list of strings with some text in them; pass the "
+        "articles' texts, e.g. split['train']['text'].",
+    )
+    return texts
 
 
 # From chapters/06_pretraining/01_data_and_tiny_gpt.ipynb
@@ -88,6 +119,8 @@ def train_tokenizer(texts, vocab_size: int):
     from tokenizers import pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
+    texts = _as_texts(texts)
+    expect_int(vocab_size, "vocab_size")
     if vocab_size < 300:
         raise CourseError(
             f"vocab_size={vocab_size} is too small: a byte-level BPE needs "
@@ -103,7 +136,7 @@ def train_tokenizer(texts, vocab_size: int):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(list(texts), trainer=trainer)
+    tok.train_from_iterator(texts, trainer=trainer)
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
         bos_token=EOS,
@@ -120,9 +153,15 @@ def train_tokenizer(texts, vocab_size: int):
 def tokenize_function(tokenizer):
     """The ``Dataset.map(batched=True)`` function of ``tokenizer``: each
     article's token ids followed by ``<|endoftext|>``."""
-    eos = tokenizer.eos_token_id
+    eos = getattr(tokenizer, "eos_token_id", None)
+    require(
+        eos is not None,
+        "the tokenizer has no eos token to end each article; pass the "
+        "tokenizer of train_tokenizer (or one with an eos_token).",
+    )
 
     def tokenize(examples):
+        # [n_articles] lists of ids, one per article, of different lengths
         out = tokenizer(examples["text"], add_special_tokens=False)
         return {
             "input_ids": [ids + [eos] for ids in out["input_ids"]],
@@ -144,12 +183,31 @@ def group_texts(examples: dict, block_size: int) -> dict:
     ``labels`` is a copy of ``input_ids`` (the causal LM head shifts them
     itself). Input: ``{"input_ids": [[...], ...], "attention_mask": [...]}``.
     """
-    # one long list per column
+    require(
+        isinstance(examples, Mapping) and "input_ids" in examples,
+        "examples must be a Dataset.map(batched=True) batch, a dict with an "
+        "input_ids column of token-id lists; pass the tokenized batch.",
+    )
+    expect_int(block_size, "block_size", minimum=2)  # 1 predicts nothing
+    columns = list(examples.values())
+    require(
+        all(isinstance(col, (list, tuple)) for col in columns)
+        and all(isinstance(s, (list, tuple)) for col in columns for s in col),
+        "every column of examples must hold one list per article; pass the "
+        "batch that the tokenize function returns.",
+    )
+    # one long list per column: {column: [total tokens]}
     concatenated = {
         k: [t for seq in examples[k] for t in seq] for k in examples
     }
+    require(
+        len({len(seq) for seq in concatenated.values()}) == 1,
+        "the columns of examples hold different numbers of tokens; pass the "
+        "columns as the tokenizer returns them, one entry per token.",
+    )
     # drop the remainder
     total = len(concatenated["input_ids"]) // block_size * block_size
+    # {column: [n_blocks][block_size]}
     result = {
         k: [seq[i : i + block_size] for i in range(0, total, block_size)]
         for k, seq in concatenated.items()
@@ -163,11 +221,11 @@ def group_texts(examples: dict, block_size: int) -> dict:
 # "The model: `GPT2Config` and `GPT2LMHeadModel`"
 # the tiny GPT: GPT2Config(vocab_size=len(tokenizer), ids, **TINY_GPT)
 TINY_GPT = dict(
-    n_positions=128,
-    n_embd=128,
-    n_layer=2,
-    n_head=4,
-    n_inner=512,
+    n_positions=128,  # P: the longest block it can read
+    n_embd=128,  # d
+    n_layer=2,  # L
+    n_head=4,  # h, so d_k = 32
+    n_inner=512,  # d_ff = 4 d
     activation_function="gelu_new",
     resid_pdrop=0.1,
     embd_pdrop=0.1,
@@ -181,6 +239,14 @@ def gpt_config(tokenizer, **overrides):
     ``overrides`` on top), the vocabulary size and the bos, eos, pad ids."""
     from transformers import GPT2Config
 
+    # GPT2Config stores any keyword, so a misspelt one would be ignored
+    unknown = sorted(k for k in overrides if not hasattr(GPT2Config(), k))
+    require(not unknown, f"GPT2Config has no {unknown}; use its own names.")
+    require(
+        getattr(tokenizer, "eos_token_id", None) is not None,
+        "the tokenizer has no eos token; pass the tokenizer of "
+        "train_tokenizer.",
+    )
     return GPT2Config(
         vocab_size=len(tokenizer),
         bos_token_id=tokenizer.bos_token_id,
@@ -217,12 +283,19 @@ def training_arguments(out_dir, settings: dict, eval_steps: int | None = None):
     ``eval_steps`` steps (none when ``eval_steps`` is None)."""
     from transformers import TrainingArguments
 
+    require(
+        isinstance(settings, dict) and "max_steps" in settings,
+        "settings must be a dict of TrainingArguments keywords with "
+        "max_steps; pass gpt_train_settings() or bert_train_settings().",
+    )
+    expect_int(settings["max_steps"], "max_steps", minimum=1)
+    if eval_steps is not None:
+        expect_int(eval_steps, "eval_steps", minimum=1)
     return TrainingArguments(
         output_dir=str(out_dir),
         report_to="none",
         save_strategy="no",
         use_cpu=True,
-        disable_tqdm=True,
         dataloader_num_workers=0,
         logging_steps=max(settings["max_steps"] // 20, 1),
         eval_strategy="steps" if eval_steps else "no",
@@ -234,10 +307,25 @@ def training_arguments(out_dir, settings: dict, eval_steps: int | None = None):
 
 # From chapters/06_pretraining/01_data_and_tiny_gpt.ipynb
 # "Making the comparison fair"
+def _as_id_lists(ids, name: str) -> list[list[int]]:
+    """``ids`` as lists of token ids, one per article, or a CourseError."""
+    ok = isinstance(ids, (list, tuple)) and len(ids) > 0
+    ok = ok and all(isinstance(a, (list, tuple)) for a in ids)
+    ok = ok and all(
+        isinstance(t, int) and not isinstance(t, bool) for a in ids for t in a
+    )
+    require(
+        ok,
+        f"{name} must be a non-empty list of token-id lists, one per "
+        "article; pass article_token_ids(texts, tokenizer).",
+    )
+    return [list(a) for a in ids]
+
+
 def article_token_ids(texts, tokenizer) -> list[list[int]]:
     """Each article's token ids (no special tokens): the unit both the GPT
     and the n-gram model score."""
-    return tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+    return tokenizer(_as_texts(texts), add_special_tokens=False)["input_ids"]
 
 
 def fit_token_ngram(n: int, train_ids, vocab_size: int, smoothing="mkn"):
@@ -245,6 +333,9 @@ def fit_token_ngram(n: int, train_ids, vocab_size: int, smoothing="mkn"):
     every id, so nothing is ``<unk>``."""
     from course_utils import ngram
 
+    expect_int(n, "n", minimum=1)
+    expect_int(vocab_size, "vocab_size", minimum=1)
+    train_ids = _as_id_lists(train_ids, "train_ids")
     vocab = ngram.Vocab(str(i) for i in range(vocab_size))
     sentences = [[str(i) for i in ids] for ids in train_ids]
     return ngram.NgramLM(n, vocab, smoothing=smoothing).fit(sentences)
@@ -252,7 +343,8 @@ def fit_token_ngram(n: int, train_ids, vocab_size: int, smoothing="mkn"):
 
 def ngram_token_nll(lm, articles_ids: list[list[int]]) -> np.ndarray:
     """The same tokens scored by an ``NgramLM`` fitted on token-id strings:
-    negative log-likelihoods in nats, shape (N,)."""
+    negative log-likelihoods in nats, shape [N]."""
+    articles_ids = _as_id_lists(articles_ids, "articles_ids")
     sentences = [[str(i) for i in ids] for ids in articles_ids]
     return -lm.token_logprobs(sentences)
 
@@ -289,7 +381,7 @@ def gpt_token_nll(
     batch_size: int = 16,
 ) -> np.ndarray:
     """Negative log-likelihood (nats) of every token of every article and of
-    its final ``<|endoftext|>``: shape (sum(len(ids) + 1),).
+    its final ``<|endoftext|>``: shape [sum(len(ids) + 1)].
 
     Each article is scored as ``<|endoftext|> ids <|endoftext|>``, as the
     n-gram model scores ``<s> ids </s>``. Windows of ``window`` tokens move
@@ -297,7 +389,17 @@ def gpt_token_nll(
     window sees at least ``window - stride`` tokens of context;
     ``stride == window`` gives disjoint blocks.
     """
-    stride = stride or window // 2
+    articles_ids = _as_id_lists(articles_ids, "articles_ids")
+    expect_int(window, "window", minimum=2)  # 1 token predicts nothing
+    expect_int(batch_size, "batch_size", minimum=1)
+    longest = getattr(getattr(model, "config", None), "n_positions", window)
+    require(
+        window <= longest,
+        f"window={window} is longer than the model's {longest} positions; "
+        "pass a window of at most n_positions tokens.",
+    )
+    stride = window // 2 if stride is None else stride
+    expect_type(stride, int, "stride")
     if not 0 < stride <= window:
         raise CourseError(
             f"stride must lie in (0, window={window}], got {stride}; "
@@ -314,6 +416,7 @@ def gpt_token_nll(
         for i, (c, _) in enumerate(batch):
             ids[i, : len(c)] = torch.tensor(c)
             mask[i, : len(c)] = 1
+        # [B, T, V]
         logits = model(input_ids=ids, attention_mask=mask).logits.float()
         logp = torch.log_softmax(logits[:, :-1], dim=-1)  # [B, T-1, V]
         # [B, T-1]: position t predicts token t+1
@@ -325,9 +428,19 @@ def gpt_token_nll(
 
 # From chapters/06_pretraining/01_data_and_tiny_gpt.ipynb
 # "Making the comparison fair"
-def perplexity(nll: np.ndarray) -> float:
-    """exp(mean NLL) of per-token negative log-likelihoods in nats."""
-    return float(math.exp(float(np.mean(nll))))
+def perplexity(nll) -> float:
+    """exp(mean NLL) of per-token negative log-likelihoods in nats, shape
+    [N]."""
+    try:
+        values = np.asarray(nll, dtype=np.float64)
+    except (TypeError, ValueError):
+        values = np.array([np.nan])
+    require(
+        values.ndim == 1 and values.size > 0 and np.isfinite(values).all(),
+        "nll must be a non-empty 1-D array of finite per-token negative "
+        "log-likelihoods; pass the output of gpt_token_nll or ngram_token_nll.",
+    )
+    return float(math.exp(float(values.mean())))
 
 
 # From chapters/06_pretraining/01_data_and_tiny_gpt.ipynb
@@ -335,6 +448,11 @@ def perplexity(nll: np.ndarray) -> float:
 def prepare_blocks(split, tokenizer, block_size: int):
     """Tokenize a ``DatasetDict`` of articles and group it into blocks: the
     chapter's two ``Dataset.map`` calls."""
+    expect_int(block_size, "block_size", minimum=2)
+    require(
+        hasattr(split, "map") and hasattr(split, "keys"),
+        "split must be a DatasetDict of articles; pass load_split().",
+    )
     tokenized = split.map(
         tokenize_function(tokenizer),
         batched=True,
@@ -366,7 +484,13 @@ def run_arguments(settings: dict, work_dir, max_steps=None, evaluate=False):
     """``settings`` with ``max_steps`` overridden if given, and their
     ``TrainingArguments`` (5 evaluations per run if ``evaluate``)."""
     if max_steps is not None:
+        expect_int(max_steps, "max_steps", minimum=1)
         settings["max_steps"] = max_steps
+    require(
+        isinstance(work_dir, (str, os.PathLike)),
+        f"work_dir must be a folder path, not {type(work_dir).__name__}; "
+        "pass a pathlib.Path.",
+    )
     eval_steps = max(settings["max_steps"] // 5, 1) if evaluate else None
     return settings, training_arguments(work_dir, settings, eval_steps)
 
@@ -419,6 +543,7 @@ def train_tiny_gpt(work_dir: Path, fast=None, max_steps=None, evaluate=False):
     m, _, tokenizer, _ = run
     set_seed(0)
     model = GPT2LMHeadModel(gpt_config(tokenizer))
+    model.loss_type = "ForCausalLM"  # the name transformers' loss table knows
     settings, args = run_arguments(
         gpt_train_settings(m == "fast"), work_dir, max_steps, evaluate
     )
@@ -452,11 +577,11 @@ MLM_PROBABILITY = 0.15  # the share of ordinary tokens chosen for prediction
 # "The model: `BertConfig` and `BertForMaskedLM`"
 # the tiny BERT: BertConfig(vocab_size=len(tokenizer), pad id, **TINY_BERT)
 TINY_BERT = dict(
-    max_position_embeddings=128,
-    hidden_size=128,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    intermediate_size=512,
+    max_position_embeddings=128,  # P
+    hidden_size=128,  # d
+    num_hidden_layers=2,  # L
+    num_attention_heads=4,  # h
+    intermediate_size=512,  # d_ff
     hidden_dropout_prob=0.1,
     attention_probs_dropout_prob=0.1,
     type_vocab_size=1,
@@ -469,6 +594,14 @@ def bert_config(tokenizer, **overrides):
     ``overrides`` on top), the vocabulary size and the pad id."""
     from transformers import BertConfig
 
+    # BertConfig stores any keyword, so a misspelt one would be ignored
+    unknown = sorted(k for k in overrides if not hasattr(BertConfig(), k))
+    require(not unknown, f"BertConfig has no {unknown}; use its own names.")
+    require(
+        getattr(tokenizer, "pad_token_id", None) is not None,
+        "the tokenizer has no pad token; pass the tokenizer of "
+        "train_tokenizer.",
+    )
     return BertConfig(
         vocab_size=len(tokenizer),
         pad_token_id=tokenizer.pad_token_id,
@@ -505,11 +638,18 @@ def masked_predictions(
     ``torch.manual_seed(seed)``; return the model's top-1 prediction at every
     position, ``[n_blocks, block_size]``, and the masked batch (its
     ``labels`` are -100 where nothing was masked)."""
+    require(
+        hasattr(block_ids, "__len__") and len(block_ids) > 0,
+        "block_ids must be a non-empty list of token-id blocks; pass "
+        "blocks['validation']['input_ids'].",
+    )
+    expect_int(seed, "seed", minimum=0)
+    expect_int(batch_size, "batch_size", minimum=1)
     torch.manual_seed(seed)
     masked = collator([{"input_ids": ids} for ids in block_ids])
     model.eval()
     inputs = masked["input_ids"]  # [n_blocks, block_size]
-    predictions = [
+    predictions = [  # [batch_size, block_size] each: top-1 at every position
         model(input_ids=inputs[i : i + batch_size]).logits.argmax(-1)
         for i in range(0, len(inputs), batch_size)
     ]

@@ -2,6 +2,7 @@
 course_utils.generation."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,12 +185,54 @@ def test_tiny_bert_recipe_fast_build(tmp_path, monkeypatch):
 
 
 def test_fast_training_loss_falls(tmp_path):
+    from transformers import get_cosine_schedule_with_warmup
+
     run = pretraining.train_tiny_gpt(tmp_path, fast=True)
-    losses = [
-        h["loss"] for h in run["trainer"].state.log_history if "loss" in h
-    ]
+    history = run["trainer"].state.log_history
+    losses = [h["loss"] for h in history if "loss" in h]
     assert losses[-1] < losses[0]
     assert run["tokens_per_second"] > 0
+    # the loss transformers' table knows: no warning, and the Trainer divides
+    # by the T - 1 predicted tokens of a block, not by T
+    assert run["model"].loss_type == "ForCausalLM"
+    # the logged learning rates follow the warm-up + cosine schedule
+    settings = pretraining.gpt_train_settings(True)
+    total = settings["max_steps"]
+    optimizer = torch.optim.SGD(
+        [torch.zeros(1, requires_grad=True)], lr=settings["learning_rate"]
+    )
+    schedule = get_cosine_schedule_with_warmup(
+        optimizer, run["trainer"].args.get_warmup_steps(total), total
+    )
+    expected = []
+    for _ in range(total + 1):
+        expected.append(schedule.get_last_lr()[0])
+        optimizer.step()
+        schedule.step()
+    logged = [(h["step"], h["learning_rate"]) for h in history if "loss" in h]
+    assert logged
+    for step, lr in logged:  # logged at step s: the s-th update's rate
+        assert math.isclose(lr, expected[step - 1], rel_tol=1e-6), step
+
+
+CHAPTER_6 = sorted(
+    (Path(__file__).parent.parent / "chapters").glob("06_pretraining/*.ipynb")
+)
+
+
+@pytest.mark.parametrize("notebook", CHAPTER_6, ids=lambda p: p.name)
+def test_chapter_6_leaves_no_temp_folder_and_keeps_progress(notebook):
+    """No bare mkdtemp (a folder left behind) and no disable_tqdm (raw log
+    dicts instead of the Trainer's progress display), on the pages and in the
+    modules they export."""
+    import json
+
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    code = "".join("".join(c["source"]) for c in cells)
+    assert "mkdtemp" not in code and "disable_tqdm" not in code
+    for module in (pretraining, generation):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        assert "mkdtemp" not in source and "disable_tqdm" not in source
 
 
 def test_distinct_n():
