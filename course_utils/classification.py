@@ -17,7 +17,13 @@ Do not edit: change the notebook, then run scripts/export.py.
 """
 
 import numpy as np  # noqa: E402
+from course_utils.errors import require  # noqa: E402, F811
+from course_utils.tweet_data import (  # noqa: E402, F811
+    label_array,
+    text_list,
+)
 from course_utils.errors import CourseError
+from course_utils.errors import expect_int
 from course_utils.tweet_data import MAX_LENGTH
 
 
@@ -31,12 +37,16 @@ def tfidf_baseline(texts, labels, C: float = 2.0, **tfidf_kw):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
+    texts, labels = text_list(texts), label_array(list(labels))
+    require(len(texts) == len(labels), "pass one label per text.")
+    require(len(set(labels)) > 1, "labels need two classes or more.")
+    require(isinstance(C, int | float) and C > 0, "C must be a number > 0.")
     settings = {"ngram_range": (1, 2), "sublinear_tf": True, "min_df": 1}
     model = make_pipeline(
         TfidfVectorizer(**{**settings, **tfidf_kw}),
         LogisticRegression(C=C, max_iter=2000, class_weight="balanced"),
     )
-    return model.fit(list(texts), np.asarray(list(labels)))
+    return model.fit(texts, labels)
 
 
 # From chapters/07_fine_tuning/02_training_loop_and_trainer.ipynb
@@ -46,11 +56,12 @@ def metrics_from_predictions(labels, predictions) -> dict:
     predictions [n] against labels [n]."""
     from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
-    labels, predictions = np.asarray(labels), np.asarray(predictions)
-    if labels.shape != predictions.shape:
+    labels = label_array(labels, "labels")
+    predictions = label_array(predictions, "predictions")
+    if labels.shape != predictions.shape or not len(labels):
         raise CourseError(
             f"labels {labels.shape} and predictions {predictions.shape} must "
-            "have the same shape: pass one prediction per label."
+            "have the same shape, not empty: pass one prediction per label."
         )
     p, r, f, _ = precision_recall_fscore_support(
         labels, predictions, average="macro", zero_division=0
@@ -68,8 +79,15 @@ def metrics_from_predictions(labels, predictions) -> dict:
 def compute_metrics(eval_pred) -> dict:
     """For ``Trainer(compute_metrics=...)``: logits [n, classes] and labels
     [n] -> accuracy and macro precision / recall / F1."""
-    logits, labels = eval_pred
-    return metrics_from_predictions(labels, np.asarray(logits).argmax(axis=-1))
+    try:  # a tuple, or Trainer's EvalPrediction
+        logits, labels = eval_pred
+    except (TypeError, ValueError):
+        raise CourseError("pass a pair (logits, labels).") from None
+    logits = np.asarray(logits)
+    require(
+        logits.ndim == 2, f"logits must be [n, classes], not {logits.shape}."
+    )
+    return metrics_from_predictions(labels, logits.argmax(axis=-1))
 
 
 # From chapters/07_fine_tuning/03_evaluation_and_overfitting.ipynb
@@ -79,6 +97,9 @@ def length_sorted_batches(
 ):
     """Yield (indices, tokenized batch) over ``texts`` sorted by length, so
     that little padding is wasted; the indices put each row back in place."""
+    texts = text_list(texts)
+    expect_int(batch_size, "batch_size", minimum=1)
+    expect_int(max_length, "max_length", minimum=2)
     order = np.argsort([len(t) for t in texts])
     for start in range(0, len(texts), batch_size):
         idx = order[start : start + batch_size]
@@ -104,7 +125,9 @@ def predict_proba(
     of texts, computed in length-sorted batches."""
     import torch
 
-    texts = list(texts)
+    texts = text_list(texts)  # an empty list gives probabilities [0, classes]
+    is_model = hasattr(model, "config") and callable(tokenizer)
+    require(is_model, "pass a sequence classifier and its tokenizer.")
     probs = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
     model.eval()
     with torch.no_grad():
@@ -132,7 +155,9 @@ def sentence_embeddings(
 
     from course_utils.embeddings import mean_pool
 
-    texts = list(texts)
+    is_encoder = hasattr(encoder, "config") and callable(tokenizer)
+    require(is_encoder, "pass a tokenizer and its encoder (AutoModel).")
+    texts = text_list(texts)  # an empty list gives embeddings [0, hidden]
     out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
     encoder.eval()
     with torch.no_grad():
@@ -157,6 +182,17 @@ def linear_probe(features, labels, val_features, val_labels, Cs=PROBE_CS):
     ``Cs`` that gives the best validation macro-F1."""
     from sklearn.linear_model import LogisticRegression
 
+    features, val_features = np.asarray(features), np.asarray(val_features)
+    labels, val_labels = label_array(labels), label_array(val_labels)
+    require(
+        features.ndim == 2
+        and len(features) == len(labels) > 0
+        and val_features.ndim == 2
+        and len(val_features) == len(val_labels),
+        "pass features [n, hidden] with one label per row, for both sets.",
+    )
+    require(len(Cs) and all(c > 0 for c in Cs), "Cs must be numbers > 0.")
+
     def val_f1(model):
         pred = model.predict(val_features)
         return metrics_from_predictions(val_labels, pred)["macro_f1"]
@@ -179,10 +215,14 @@ def polarity_from_3way(probs) -> np.ndarray:
     The neutral class has no counterpart among the movie reviews, so it is
     ignored: of the two polar classes, the more probable one wins.
     """
-    probs = np.asarray(probs)
+    try:
+        probs = np.asarray(probs, dtype=float)
+    except (TypeError, ValueError):  # text, or rows of unequal length
+        probs = np.asarray(None)
     if probs.ndim != 2 or probs.shape[1] != 3:
         raise CourseError(
             "polarity_from_3way expects probabilities of shape [n, 3] "
             f"(negative, neutral, positive), got {probs.shape}."
         )
+    require(np.isfinite(probs).all(), "probs must be finite numbers.")
     return (probs[:, 2] > probs[:, 0]).astype(int)

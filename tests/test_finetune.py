@@ -1,6 +1,8 @@
 """Chapter 7's generated modules: tweet_data, classification, finetuning and
 zh_reviews (splits, metrics, the polarity mapping, the settings rule, and the
-two course models built in FAST mode)."""
+two course models built in FAST mode, leaving nothing in the temp folder)."""
+
+import tempfile
 
 import numpy as np
 import pytest
@@ -128,8 +130,14 @@ def test_model_builds_fast_and_loads_with_pipeline(
     build, texts, monkeypatch, tmp_path, capsys
 ):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
+    # a fresh temp folder: the Trainer's output_dir must not outlive the run
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     folder = tmp_path / "model"
     build(folder, True)
+    left_behind = sorted(p.name for p in scratch.iterdir())
+    assert not left_behind, f"the build left {left_behind} in the temp folder"
     printed = capsys.readouterr().out
     assert "train_runtime" not in printed and "'loss'" not in printed, (
         "the Trainer printed its log dicts"
