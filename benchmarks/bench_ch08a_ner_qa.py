@@ -58,7 +58,6 @@ def _trainer(model, train, collator, settings, out, fast):
         report_to="none",
         seed=0,
         use_cpu=True,
-        disable_tqdm=True,
         logging_strategy="no",
     )
     return Trainer(

@@ -20,7 +20,7 @@ Do not edit: change the notebook, then run scripts/export.py.
 import json
 from pathlib import Path
 import course_utils
-from course_utils.errors import CourseError
+from course_utils.errors import CourseError, expect_int, require
 import collections
 import re
 import string
@@ -213,7 +213,17 @@ def answer_tokens(offsets, sequence_ids, start_char, end_char):
     ``offsets`` and ``sequence_ids`` have one entry per token; the answer
     covers characters ``start_char`` to ``end_char`` (exclusive).
     """
+    require(
+        len(offsets) == len(sequence_ids) and 0 <= start_char < end_char,
+        "answer_tokens needs one offset per sequence id and a non-empty "
+        "answer (start_char < end_char): pass one feature's lists.",
+    )
     context = [i for i, s in enumerate(sequence_ids) if s == 1]
+    require(
+        context,
+        "the feature has no context token (sequence id 1): pass the "
+        "sequence_ids() of a question-context pair.",
+    )
     first, last = offsets[context[0]], offsets[context[-1]]
     if first[0] > start_char or last[1] < end_char:
         return 0, 0
@@ -282,8 +292,24 @@ def best_span(start_logits, end_logits, offsets, max_answer_len: int = 30):
     """
     import torch
 
-    s_log = torch.as_tensor(start_logits, dtype=torch.float64).reshape(-1)
-    e_log = torch.as_tensor(end_logits, dtype=torch.float64).reshape(-1)
+    expect_int(max_answer_len, "max_answer_len", minimum=1)
+    require(
+        hasattr(offsets, "__len__") and not isinstance(offsets, str),
+        "offsets must be a list with one (start, end) pair or None per "
+        "token: pass the feature's offset_mapping.",
+    )
+    try:
+        s_log = torch.as_tensor(start_logits, dtype=torch.float64).reshape(-1)
+        e_log = torch.as_tensor(end_logits, dtype=torch.float64).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        raise CourseError(
+            "start_logits and end_logits must be numbers, one per token: "
+            "pass the model's logits of one feature."
+        ) from None
+    require(
+        not (s_log.isnan().any() or e_log.isnan().any()),
+        "the logits contain NaN: check the model's output before searching.",
+    )
     if s_log.shape != e_log.shape or len(offsets) != s_log.shape[0]:
         raise CourseError(
             "best_span needs start_logits, end_logits and offsets of the "
@@ -291,7 +317,9 @@ def best_span(start_logits, end_logits, offsets, max_answer_len: int = 30):
             f"{len(offsets)}: pass the three lists of one feature."
         )
     n = s_log.shape[0]
-    in_context = torch.tensor([o is not None for o in offsets])  # [seq]
+    in_context = torch.tensor(  # [seq]
+        [o is not None for o in offsets], dtype=torch.bool
+    )
     scores = s_log[:, None] + e_log[None, :]  # [seq, seq]: span (i, j)
     i = torch.arange(n)
     length = i[None, :] - i[:, None]  # [seq, seq]: end - start
@@ -316,6 +344,11 @@ def postprocess(
     ``start_logits`` / ``end_logits`` are [n_features, seq].
     """
     offsets_all = list(features["offset_mapping"])
+    require(
+        len(start_logits) == len(end_logits) == len(offsets_all),
+        f"there are {len(offsets_all)} features but {len(start_logits)} "
+        f"start and {len(end_logits)} end logit rows: pass one row each.",
+    )
     by_example = collections.defaultdict(list)
     for k, example_id in enumerate(features["example_id"]):
         by_example[example_id].append(k)

@@ -17,11 +17,12 @@ Do not edit: change the notebook, then run scripts/export.py.
 """
 
 import re
-from course_utils.errors import CourseError
+from course_utils.errors import CourseError, expect_int, expect_type, require
 import json
 from collections.abc import Sequence
 from pathlib import Path
 import course_utils
+import numpy as np
 
 
 # From chapters/08_applications/04_semantic_search.ipynb
@@ -62,6 +63,8 @@ def split_sentences(text: str) -> list[str]:
 def cut_paragraph(paragraph: str, max_chars: int = MAX_PASSAGE_CHARS):
     """A paragraph as one passage, or cut at sentence boundaries into pieces
     of at most about ``max_chars`` characters."""
+    expect_type(paragraph, str, "paragraph")
+    expect_int(max_chars, "max_chars", minimum=1)
     if len(paragraph) <= max_chars:
         return [paragraph]
     pieces, current = [], ""
@@ -79,6 +82,7 @@ def cut_paragraph(paragraph: str, max_chars: int = MAX_PASSAGE_CHARS):
 def article_passages(text: str) -> list[str]:
     """The passages of one article or document: its paragraphs (lines) of at
     least MIN_PARAGRAPH_CHARS, long ones cut at sentence boundaries."""
+    expect_type(text, str, "text")
     passages = []
     for line in text.split("\n"):
         line = line.strip()
@@ -112,6 +116,10 @@ def load_passages(sources: Sequence[str] = ("wikipedia", "lee")):
 
     from course_utils import data
 
+    require(
+        not isinstance(sources, str),
+        f"sources must be a list such as [{sources!r}], not a string.",
+    )
     unknown = set(sources) - {"wikipedia", "lee"}
     if unknown:
         raise CourseError(
@@ -149,15 +157,19 @@ def load_queries() -> list[dict]:
 def check_k(k) -> None:
     """A cut-off k must be a positive integer."""
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise CourseError(f"k must be a positive integer, got {k!r}.")
+        raise CourseError(
+            f"k must be a positive integer, got {k!r:.40}: pass how many "
+            "top results to count (1 or more)."
+        )
 
 
 def check_pair(ranked_ids, relevant_ids) -> tuple[list, set]:
     """The ranked ids as a list and the relevant ids as a non-empty set."""
-    if isinstance(ranked_ids, str) or isinstance(relevant_ids, str):
+    both = (ranked_ids, relevant_ids)
+    if any(isinstance(x, str) or not hasattr(x, "__iter__") for x in both):
         raise CourseError(
             "ranked_ids and relevant_ids must be lists of ids, not a single "
-            "string: wrap one id in a list."
+            "id or string: wrap one id in a list."
         )
     relevant = set(relevant_ids)
     if not relevant:
@@ -200,10 +212,27 @@ def word_analyzer():
     ).build_analyzer()
 
 
+def check_texts(texts, queries, analyzer) -> list[list[str]]:
+    """The words of every text; both arguments lists of strings, with at
+    least one text that has a word."""
+    for name, values in (("texts", texts), ("queries", queries)):
+        require(
+            hasattr(values, "__len__")
+            and not isinstance(values, str)
+            and len(values) > 0
+            and all(isinstance(v, str) for v in values),
+            f"{name} must be a non-empty list of strings: wrap one in a list.",
+        )
+    words = [analyzer(t) for t in texts]
+    require(any(words), "no text has a word to index: pass real passages.")
+    return words
+
+
 def tfidf_scores(texts, queries, analyzer):
     """Cosine of TF-IDF vectors (sublinear tf): [n_queries, n_texts]."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    check_texts(texts, queries, analyzer)
     tfidf = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True)
     D = tfidf.fit_transform(texts)  # [N, vocabulary], rows of unit length
     return (tfidf.transform(queries) @ D.T).toarray()  # [n_queries, N]
@@ -214,7 +243,7 @@ def bm25_scores(texts, queries, analyzer, k1=1.5, b=0.75):
     import numpy as np
     from rank_bm25 import BM25Okapi
 
-    bm25 = BM25Okapi([analyzer(t) for t in texts], k1=k1, b=b)
+    bm25 = BM25Okapi(check_texts(texts, queries, analyzer), k1=k1, b=b)
     return np.stack([bm25.get_scores(analyzer(q)) for q in queries])
 
 
@@ -226,7 +255,15 @@ def rank_ids(scores, ids: Sequence, k: int | None = None) -> list[list]:
     ``k`` keeps the top k."""
     import numpy as np
 
-    scores = np.asarray(scores, dtype=float)
+    try:
+        scores = np.asarray(scores, dtype=float)
+    except (TypeError, ValueError):
+        raise CourseError(
+            "scores must be numbers: pass a [n_queries, n_passages] matrix."
+        ) from None
+    require(
+        hasattr(ids, "__len__"), "ids must be a list: pass the passage ids."
+    )
     if scores.ndim != 2 or scores.shape[1] != len(ids):
         raise CourseError(
             "rank_ids: scores must be [n_queries, n_passages] = "
@@ -244,8 +281,15 @@ def rank_ids(scores, ids: Sequence, k: int | None = None) -> list[list]:
 # "Results"
 def ranks_of(scores):
     """Rank of every passage (1 = best) for every query: [n_queries, N]."""
-    import numpy as np
-
+    try:
+        scores = np.asarray(scores, dtype=float)
+    except (TypeError, ValueError):
+        scores = np.empty(0)  # not numbers: refused just below
+    require(
+        scores.ndim == 2,
+        "scores must be numbers in a [n_queries, n_passages] matrix: pass "
+        "one row per query.",
+    )
     order = np.argsort(-scores, axis=1, kind="stable")
     ranks = np.empty_like(order)
     positions = np.arange(1, scores.shape[1] + 1)[None, :]
@@ -255,6 +299,13 @@ def ranks_of(scores):
 
 def reciprocal_rank_fusion(*score_matrices, k: int = 60):
     """Sum over methods of 1 / (k + rank): [n_queries, N], higher better."""
+    expect_int(k, "k", minimum=0)
+    shapes = {np.shape(scores) for scores in score_matrices}
+    require(
+        len(shapes) == 1,
+        f"the score matrices have shapes {shapes}: pass one or more of "
+        "one shape.",
+    )
     return sum(1 / (k + ranks_of(scores)) for scores in score_matrices)
 
 
@@ -262,6 +313,10 @@ def reciprocal_rank_fusion(*score_matrices, k: int = 60):
 # "Results"
 def check_lists(rankings, relevant) -> None:
     """One ranking and one list of relevant ids per query, at least one."""
+    require(
+        all(hasattr(x, "__len__") for x in (rankings, relevant)),
+        "rankings and relevant must be lists, one entry per query.",
+    )
     if len(rankings) != len(relevant):
         raise CourseError(
             f"there are {len(rankings)} rankings but {len(relevant)} lists "

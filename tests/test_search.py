@@ -146,7 +146,7 @@ def test_rank_ids_is_stable_and_checks_shapes():
         (lambda: search.recall_at_k_one(["a"], [], 1), "at least one relevant"),
         (
             lambda: search.recall_at_k_one("abc", ["a"], 1),
-            "not a single string",
+            "not a single id or string",
         ),
         (
             lambda: search.recall_at_k([["a"]], [["a"], ["b"]], 1),
