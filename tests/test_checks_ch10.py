@@ -233,3 +233,32 @@ def test_gradient_x_input_solution_passes(capsys):
 def test_gradient_x_input_mistakes_are_named(wrong, message):
     with pytest.raises(CheckFailed, match=message):
         ch10.check_gradient_x_input(wrong)
+
+
+# ------------------------------------------------- the FAQ's fine-tuning time
+
+
+def test_faq_fine_tuning_time_follows_the_chapter_7_benchmark():
+    """03_faq.md's "260 steps ... 307 s ... 873 steps ... about 17 minutes"
+    is computed from the shipped chapter 7 benchmark figure."""
+    import json
+    import math
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    figures = json.loads(
+        (root / "course_utils/course_data/benchmark_results.json").read_text()
+    )
+    run = figures["ch07/learning_curve/finetuned/n=27931/macro_f1"]
+    steps = int(re.search(r"(\d+) steps", run["setting"]).group(1))
+    batch = int(re.search(r"batch_size=(\d+)", run["setting"]).group(1))
+    epoch_steps = math.ceil(27931 / batch)
+    minutes = round(epoch_steps * run["seconds"] / steps / 60)
+    faq = " ".join((root / "chapters/10_outlook/03_faq.md").read_text().split())
+    assert f"ran {steps} steps" in faq and f"({run['seconds']:.0f} s)" in faq
+    assert (
+        f"one epoch of {epoch_steps} steps takes about {minutes} minutes" in faq
+    )
+    tfidf = figures["ch07/learning_curve/tfidf_lr/n=27931/macro_f1"]["value"]
+    assert f"macro-F1 {run['value']:.3f} against {tfidf:.3f}" in faq
