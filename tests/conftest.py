@@ -12,3 +12,14 @@ REPO = Path(__file__).resolve().parent.parent
 # the exercise solutions are plain modules: tests import them as
 # `solutions.chNN_topic`
 sys.path.insert(0, str(REPO / "exercises"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print each exercise checker's mutation score (tests/mutants.py)."""
+    from mutants import summary_lines
+
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("checker mutation scores (wrong answers)")
+        for line in lines:
+            terminalreporter.write_line(line)
