@@ -102,3 +102,64 @@ def test_outcome_tells_accepted_from_a_wrong_diagnosis():
     assert outcome(strict, wrong) is None
     other = Wrong("scale", lambda x: x, r"scale")
     assert outcome(strict, other).startswith("rejected with the wrong")
+
+
+# -------------------------------------------------------------------------
+# compare_with_reference: right or wrong first, then the diagnosis
+
+
+def _cases():
+    return [
+        checks.Case("a row of three", (torch.tensor([[1.0, 2.0, 3.0]]),)),
+        checks.Case("two rows", (torch.tensor([[1.0, 2.0], [3.0, 5.0]]),)),
+    ]
+
+
+def row_means(x):
+    return x.mean(dim=1)
+
+
+def test_the_reference_itself_passes():
+    checks.compare_with_reference(row_means, row_means, _cases())
+
+
+def test_a_mistake_is_named_only_when_it_reproduces_the_output():
+    def column_means(x):
+        return x.mean(dim=0)
+
+    diagnoses = [("you averaged over the wrong axis", column_means)]
+    with pytest.raises(CheckFailed, match="wrong axis"):
+        checks.compare_with_reference(
+            column_means, row_means, _cases(), diagnoses=diagnoses
+        )
+
+    def row_sums(x):
+        return x.sum(dim=1)
+
+    # wrong, but not the named mistake: a generic message with the input
+    with pytest.raises(CheckFailed) as err:
+        checks.compare_with_reference(
+            row_sums, row_means, _cases(), diagnoses=diagnoses
+        )
+    message = str(err.value)
+    assert "wrong axis" not in message
+    assert "a row of three" in message and "expected tensor([2.0])" in message
+
+
+def test_the_student_cannot_change_the_inputs_the_reference_sees():
+    def mean_in_place(x):
+        result = x.mean(dim=1)
+        x.zero_()
+        return result
+
+    checks.compare_with_reference(mean_in_place, row_means, _cases())
+
+
+def test_same_result_compares_nested_results():
+    same = checks.same_result
+    assert same({"a": [1.0, torch.tensor(2.0)]}, {"a": [1.0, 2.0]})
+    assert not same({"a": 1.0}, {"a": 1.0, "b": 2.0})
+    assert not same([1, 2], [1, 2, 3])
+    assert not same(torch.zeros(2), torch.zeros(3))
+    assert not same(1.0, "1.0")
+    assert same(float("nan"), float("nan"))

@@ -9,11 +9,15 @@ for success.
 
 from __future__ import annotations
 
+import copy
+import math
 import signal
 import sysconfig
 import threading
 import time
 import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -228,3 +232,112 @@ def tensors_close(
         rtol=rtol,
         equal_nan=True,
     )
+
+
+def same_result(expected, got, atol: float = 1e-5, rtol: float = 1e-4) -> bool:
+    """``got`` equals ``expected``: tensors and arrays within tolerance
+    (:func:`tensors_close`), floats with ``math.isclose``, dicts with the same
+    keys, sequences of the same length, all compared item by item.
+    """
+    if isinstance(expected, torch.Tensor) or hasattr(expected, "__array__"):
+        try:
+            got_tensor = torch.as_tensor(got)
+        except (TypeError, ValueError, RuntimeError):
+            return False
+        return tensors_close(torch.as_tensor(expected), got_tensor, atol, rtol)
+    if isinstance(expected, bool) or expected is None:
+        return got is expected or got == expected
+    if isinstance(expected, (int, float)):
+        if not isinstance(got, (int, float)) or isinstance(got, bool):
+            if not (isinstance(got, torch.Tensor) and got.numel() == 1):
+                return False
+            got = got.item()
+        return math.isclose(got, expected, rel_tol=rtol, abs_tol=atol) or (
+            math.isnan(got) and math.isnan(expected)
+        )
+    if isinstance(expected, dict):
+        return (
+            isinstance(got, dict)
+            and set(got) == set(expected)
+            and all(same_result(expected[k], got[k], atol, rtol) for k in got)
+        )
+    if isinstance(expected, (list, tuple)):
+        return (
+            isinstance(got, (list, tuple))
+            and len(got) == len(expected)
+            and all(
+                same_result(e, g, atol, rtol) for e, g in zip(expected, got)
+            )
+        )
+    return got == expected
+
+
+def short_repr(value, limit: int = 120) -> str:
+    """A value as a student can read it in one line."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() <= 12:
+            text = f"tensor({value.tolist()})"
+        else:
+            text = f"a tensor of shape {tuple(value.shape)}"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass
+class Case:
+    """One input for a student's function: a label a student can read
+    ("two sentences, the second left-padded"), and the arguments.
+    """
+
+    label: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+def compare_with_reference(
+    student: Callable,
+    reference: Callable,
+    cases: Sequence[Case],
+    *,
+    name: str | None = None,
+    diagnoses: Sequence[tuple[str, Callable]] = (),
+    same: Callable = same_result,
+) -> None:
+    """Decide right or wrong on every case first, then name the mistake.
+
+    The student's function and the reference run on each case (each on its
+    own copy of the inputs). If they disagree anywhere, a diagnosis
+    ``(message, mistaken_function)`` is given only when the mistaken
+    function reproduces the student's output on every case; otherwise the
+    message says on which input they differ and what was expected.
+    """
+    name = name or getattr(student, "__name__", "your function")
+    results = []
+    for case in cases:
+        args, kwargs = copy.deepcopy((case.args, case.kwargs))
+        got = call_student(student, *args, name=name, **kwargs)
+        args, kwargs = copy.deepcopy((case.args, case.kwargs))
+        results.append((case, reference(*args, **kwargs), got))
+    wrong = [r for r in results if not same(r[1], r[2])]
+    if not wrong:
+        return
+    for message, mistaken in diagnoses:
+        if all(
+            _reproduces(mistaken, case, got, same) for case, _, got in results
+        ):
+            fail(message)
+    case, expected, got = wrong[0]
+    fail(
+        f"{name} gives a different result on {case.label}: expected "
+        f"{short_repr(expected)}, got {short_repr(got)}."
+    )
+
+
+def _reproduces(mistaken: Callable, case: Case, got, same: Callable) -> bool:
+    """Whether the mistaken function gives the student's output on ``case``."""
+    args, kwargs = copy.deepcopy((case.args, case.kwargs))
+    try:
+        return same(mistaken(*args, **kwargs), got)
+    except Exception:  # a mistake that crashes here is not this student's
+        return False
