@@ -4,13 +4,14 @@
 ``run(mode)`` trains the tiny GPT with the chapter's settings but more steps
 (``GPT_STEPS``; each figure records the training time, 613 s on the 2-core
 course machine in the shipped results), scores the held-out articles with a
-sliding window and compares the token perplexity with modified Kneser-Ney n-gram models (n = 2, 3, 4) fitted on
-the same BPE tokens of the same training articles; it records the training speed
-in tokens per second. The held-out loss is also recorded at every fifth of the
-run (what more steps buy). It then trains the tiny BERT with the chapter's
-settings and records its masked-token accuracy on the held-out blocks (seeded
-masking) next to the always-the-most-frequent-token baseline. FAST mode runs the
-same code on the FAST data for a few steps.
+sliding window and compares the token perplexity with modified Kneser-Ney
+n-gram models (n = 2, 3, 4) fitted on the same BPE tokens of the same training
+articles; it records the training speed in tokens per second. The held-out loss
+is also recorded at every fifth of the run (what more steps buy). It then
+trains the tiny BERT with the chapter's settings and records its masked-token
+accuracy on the held-out blocks (seeded masking) next to the always-the-most-
+frequent-token baseline. FAST mode runs the same code on the FAST data for a
+few steps.
 """
 
 from __future__ import annotations
