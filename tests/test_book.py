@@ -107,6 +107,21 @@ def test_no_page_links_to_a_missing_file(built_book):
     assert not missing, "\n".join(missing[:30])
 
 
+# what Trainer prints when its progress display is off (disable_tqdm=True):
+# one raw dict per logging step
+RAW_TRAINER_LOG = re.compile(r"\{'(?:loss|eval_loss|train_runtime)': ")
+
+
+def test_no_page_shows_raw_trainer_log_lines(built_book):
+    """Trainer's progress bar and metrics table, never its raw log dicts."""
+    raw = [
+        f"{page.relative_to(built_book)}: {match.group(0)}"
+        for page in _content_pages(built_book)
+        for match in RAW_TRAINER_LOG.finditer(_page_text(page))
+    ]
+    assert not raw, "\n".join(raw[:20])
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
