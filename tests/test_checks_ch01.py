@@ -17,6 +17,7 @@ from course_utils.checks.ch01 import (
     check_perplexity,
 )
 from course_utils.errors import CheckFailed
+from mutants import Wrong, assert_rejects
 
 SOLUTIONS = (
     Path(__file__).resolve().parent.parent
@@ -328,3 +329,173 @@ def test_add_k_divides_by_zero_for_unseen_context():
 def test_add_k_returns_wrong_type():
     with pytest.raises(CheckFailed, match="one number"):
         check_add_k_probability(lambda *args, **kwargs: [0.1])
+
+
+# -------------------------------------------------------------------------
+# wrong answers each checker must reject (tests/mutants.py)
+
+
+def _once_per_sentence(sentences):
+    """The issue's example: a set of pairs per sentence."""
+    return _mle_from(lambda s: set(_pairs(["<s>"] + s + ["</s>"])))(sentences)
+
+
+def _hard_coded_table(sentences):
+    """Right for the checker's first corpus, whatever the input."""
+    from course_utils.checks.ch01 import _SENTENCES, _reference_bigrams
+
+    return _reference_bigrams(_SENTENCES)
+
+
+def _distinct_pairs(sentences):
+    """A dict instead of a Counter: every pair counted once in all."""
+    pairs = {p: 1 for s in sentences for p in _pairs(["<s>"] + s + ["</s>"])}
+    return _mle_from(lambda _s: list(pairs))([[]])
+
+
+def _raw_counts(sentences):
+    out = {}
+    for s in sentences:
+        for v, w in _pairs(["<s>"] + s + ["</s>"]):
+            out.setdefault(v, {})[w] = out.get(v, {}).get(w, 0) + 1
+    return out
+
+
+BIGRAM_WRONG = [
+    Wrong("each pair once per sentence", _once_per_sentence, "once per sent"),
+    Wrong(
+        "hard-coded table of the first corpus",
+        _hard_coded_table,
+        r"'saw' is missing .* on the corpus \[\['the', 'cat', 'saw'",
+    ),
+    Wrong(
+        "no <s>", _mle_from(lambda s: _pairs(s + ["</s>"])), "no context '<s>'"
+    ),
+    Wrong(
+        "no </s>",
+        _mle_from(lambda s: _pairs(["<s>"] + s)),
+        "forgot the end-of-sentence",
+    ),
+    Wrong(
+        "divided by all bigrams",
+        _mle_from(lambda s: _pairs(["<s>"] + s + ["</s>"]), True),
+        "divided by the total count",
+    ),
+    Wrong("every pair counted once", _distinct_pairs, r"should be .* yours"),
+    Wrong(
+        "two <s> (trigram padding)",
+        _mle_from(lambda s: _pairs(["<s>", "<s>"] + s + ["</s>"])),
+        r"P\('the' \| '<s>'\) .* should be 0.6000",
+    ),
+    Wrong("counts, not probabilities", _raw_counts, "do not sum to 1"),
+    Wrong(
+        "the notebook's toy sentences instead of the argument",
+        lambda sentences: _mle_from(lambda s: _pairs(["<s>"] + s + ["</s>"]))(
+            [["the", "cat", "sat"], ["the", "dog", "sat", "down"]]
+        ),
+        r"on the corpus|should be",
+    ),
+]
+
+
+def test_bigram_rejects_wrong_answers():
+    assert_rejects(check_bigram_probabilities, BIGRAM_WRONG)
+
+
+def _hard_coded_perplexity(logprob, sentences):
+    return 4.0  # about the toy model's value on its three sentences
+
+
+PERPLEXITY_WRONG = [
+    Wrong("cross-entropy", _ppl(lambda t, n: -t / n), "the cross-entropy"),
+    Wrong("bits", _ppl(lambda t, n: -t / n / math.log(2)), "in bits"),
+    Wrong("2 ** nats", _ppl(lambda t, n: 2 ** (-t / n)), "logarithm bases"),
+    Wrong("no minus", _ppl(lambda t, n: math.exp(t / n)), "minus sign"),
+    Wrong("sum, not mean", _ppl(lambda t, n: math.exp(-t)), "divide it by"),
+    Wrong(
+        "no </s>",
+        _ppl(CORRECT, score_eos=False, count_eos=False),
+        "did not count the </s> tokens",
+    ),
+    Wrong("</s> not in N", _ppl(CORRECT, count_eos=False), "in N"),
+    Wrong("</s> not scored", _ppl(CORRECT, score_eos=False), "did not add"),
+    Wrong("<s> in N", _ppl(CORRECT, count_bos=True), "counted '<s>'"),
+    Wrong("first word", _ppl(CORRECT, skip_first=True), "first word"),
+    Wrong(
+        "N off by one",
+        _ppl(lambda t, n: math.exp(-t / (n + 1))),
+        r"should be .* but yours",
+    ),
+    Wrong("a hard-coded value", _hard_coded_perplexity, "never called"),
+    Wrong(
+        "divided by the number of sentences",
+        lambda logprob, sentences: _ppl(
+            lambda t, n: math.exp(-t / len(sentences))
+        )(logprob, sentences),
+        r"should be .* yours",
+    ),
+]
+
+
+def test_perplexity_rejects_wrong_answers():
+    assert_rejects(check_perplexity, PERPLEXITY_WRONG)
+
+
+def _add_k(formula, default_k=1.0):
+    def add_k_probability(
+        word, context, bigram_counts, context_counts, vocab_size, k=default_k
+    ):
+        return formula(
+            bigram_counts[(context, word)],
+            context_counts[context],
+            vocab_size,
+            k,
+        )
+
+    return add_k_probability
+
+
+def _hard_coded_counts(word, context, bigram_counts, context_counts, V, k=1):
+    """Ignores the counts it is given: the exercise's own."""
+    from course_utils.checks.ch01 import (
+        _SENTENCES,
+        _bigram_counts,
+        _context_counts,
+    )
+
+    bigrams = _bigram_counts(_SENTENCES)
+    contexts = _context_counts(bigrams)
+    return (bigrams[(context, word)] + k) / (contexts[context] + k * V)
+
+
+ADD_K_WRONG = [
+    Wrong("no k * V", _add_k(lambda c, ch, V, k: (c + k) / ch), r"k \* V to"),
+    Wrong("+ k", _add_k(lambda c, ch, V, k: (c + k) / (ch + k)), "not just k"),
+    Wrong("+ V", _add_k(lambda c, ch, V, k: (c + k) / (ch + V)), "not V"),
+    Wrong("k = 1", _add_k(lambda c, ch, V, k: (c + 1) / (ch + V)), "ignored k"),
+    Wrong("no k above", _add_k(lambda c, ch, V, k: c / (ch + k * V)), "numer"),
+    Wrong(
+        "V + 1",
+        _add_k(lambda c, ch, V, k: (c + k) / (ch + k * (V + 1))),
+        "not normalised",
+    ),
+    Wrong(
+        "default k = 0.5",
+        _add_k(lambda c, ch, V, k: (c + k) / (ch + k * V), default_k=0.5),
+        r"with k = 1.0 should be",
+    ),
+    Wrong(
+        "k * V - 1 in the denominator",
+        _add_k(lambda c, ch, V, k: (c + k) / (ch + k * V - 1)),
+        "not normalised",
+    ),
+    Wrong(
+        "the exercise's counts, hard-coded",
+        _hard_coded_counts,
+        r"not normalised|should be",
+    ),
+]
+
+
+def test_add_k_rejects_wrong_answers():
+    assert_rejects(check_add_k_probability, ADD_K_WRONG)

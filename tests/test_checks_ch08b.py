@@ -1,8 +1,10 @@
-"""Chapter 8 (search and generation) checkers: the solutions pass, each
-diagnosed mistake fails with its message, stubs say "not written yet"."""
+"""Chapter 8 (search and generation) checkers: the solutions pass, stubs
+say "not written yet", and every wrong answer in the lists below is
+rejected with its diagnosis (the mutation score printed at the end)."""
 
 import pytest
 import torch
+from mutants import Wrong, assert_rejects
 
 from course_utils.checks import ch08b
 from course_utils.errors import CheckFailed
@@ -30,72 +32,107 @@ def test_recall_stub_is_not_written_yet():
         ch08b.check_recall_at_k(stub)
 
 
-@pytest.mark.parametrize(
-    "wrong, message",
-    [
-        (
-            lambda R, rel, k: _mean(
-                [len(set(g) & set(r)) / len(set(g)) for r, g in zip(R, rel)]
-            ),
-            "anywhere in the ranking",
+def _recall(R, rel, k, top=None, divide=None):
+    """The official recall@k with the slice or the divisor changed."""
+    top = k if top is None else top
+    divide = divide or (lambda g, r: len(set(g)))
+    return _mean(
+        [len(set(g) & set(r[:top])) / divide(g, r) for r, g in zip(R, rel)]
+    )
+
+
+def _counts_duplicate_results(R, rel, k):
+    """Counts hits by walking the top k of a list of relevant ids (a
+    relevant id listed twice is found twice)."""
+    return _mean(
+        [sum(x in r[:k] for x in g) / len(set(g)) for r, g in zip(R, rel)]
+    )
+
+
+def _memorised(R, rel, k):
+    """Right where the old checker looked (its five cases), else 0.5."""
+    if [r for r, _, _ in ch08b.RECALL_CASES[:5]].count(R):
+        return sol.recall_at_k(R, rel, k)
+    return 0.5
+
+
+RECALL_WRONG = [
+    Wrong(
+        "beyond k",
+        lambda R, rel, k: _recall(R, rel, k, top=len(max(R, key=len))),
+        "anywhere in the ranking",
+    ),
+    Wrong(
+        "divided by k",
+        lambda R, rel, k: _recall(R, rel, k, divide=lambda g, r: k),
+        "precision@k",
+    ),
+    Wrong(
+        "divided by min(k, |relevant|)",
+        lambda R, rel, k: _recall(
+            R, rel, k, divide=lambda g, r: min(k, len(set(g)))
         ),
-        (
-            lambda R, rel, k: _mean(
-                [len(set(g) & set(r[:k])) / k for r, g in zip(R, rel)]
-            ),
-            "precision@k",
+        r"min\(k",
+    ),
+    Wrong(
+        "divided by len(relevant) with duplicates",
+        lambda R, rel, k: _recall(R, rel, k, divide=lambda g, r: len(g)),
+        r"len\(set\(relevant\[q\]\)\)",
+    ),
+    Wrong(
+        "hit rate",
+        lambda R, rel, k: _mean(
+            [float(bool(set(g) & set(r[:k]))) for r, g in zip(R, rel)]
         ),
-        (
-            lambda R, rel, k: _mean(
-                [
-                    len(set(g) & set(r[:k])) / min(k, len(g))
-                    for r, g in zip(R, rel)
-                ]
-            ),
-            r"min\(k",
+        "hit rate",
+    ),
+    Wrong(
+        "sum over queries",
+        lambda R, rel, k: sum(
+            len(set(g) & set(r[:k])) / len(set(g)) for r, g in zip(R, rel)
         ),
-        (
-            lambda R, rel, k: _mean(
-                [float(bool(set(g) & set(r[:k]))) for r, g in zip(R, rel)]
-            ),
-            "hit rate",
+        "without averaging",
+    ),
+    Wrong(
+        "one value per query",
+        lambda R, rel, k: [
+            len(set(g) & set(r[:k])) / len(set(g)) for r, g in zip(R, rel)
+        ],
+        "one value per query",
+    ),
+    Wrong(
+        "pooled",
+        lambda R, rel, k: (
+            sum(len(set(g) & set(r[:k])) for r, g in zip(R, rel))
+            / sum(len(set(g)) for g in rel)
         ),
-        (
-            lambda R, rel, k: sum(
-                len(set(g) & set(r[:k])) / len(set(g)) for r, g in zip(R, rel)
-            ),
-            "without averaging",
-        ),
-        (
-            lambda R, rel, k: [
-                len(set(g) & set(r[:k])) / len(set(g)) for r, g in zip(R, rel)
-            ],
-            "one value per query",
-        ),
-        (
-            lambda R, rel, k: (
-                sum(len(set(g) & set(r[:k])) for r, g in zip(R, rel))
-                / sum(len(g) for g in rel)
-            ),
-            "pooled",
-        ),
-        (
-            lambda R, rel, k: _mean(
-                [
-                    len(set(g) & set(r[: k + 1])) / len(set(g))
-                    for r, g in zip(R, rel)
-                ]
-            ),
-            "k \\+ 1",
-        ),
-        (lambda R, rel, k: 2.0, "between 0 and 1"),
-        (lambda R, rel, k: 0.123, "but the mean recall is"),
-        (lambda R, rel, k: "high", "return a single number"),
-    ],
-)
-def test_recall_mistakes_are_named(wrong, message):
-    with pytest.raises(CheckFailed, match=message):
-        ch08b.check_recall_at_k(wrong)
+        "pooled",
+    ),
+    Wrong(
+        "k + 1",
+        lambda R, rel, k: _recall(R, rel, k, top=k + 1),
+        r"k \+ 1",
+    ),
+    Wrong(
+        "k - 1",
+        lambda R, rel, k: _recall(R, rel, k, top=k - 1),
+        "k - 1",
+    ),
+    Wrong(
+        "counts a duplicated relevant id twice",
+        _counts_duplicate_results,
+        "different result on",
+    ),
+    Wrong("above 1", lambda R, rel, k: 2.0, "between 0 and 1"),
+    Wrong("a constant", lambda R, rel, k: 0.123, "different result on"),
+    Wrong("hard-coded for the old cases", _memorised, "different result on"),
+    Wrong("a string", lambda R, rel, k: "high", "single number"),
+    Wrong("stub", stub, "not written yet"),
+]
+
+
+def test_recall_rejects_every_wrong_answer():
+    assert_rejects(ch08b.check_recall_at_k, RECALL_WRONG)
 
 
 # --- centroid scores ----------------------------------------------------------
@@ -115,43 +152,68 @@ def _unit(x, dim=1):
     return x / x.norm(dim=dim, keepdim=True)
 
 
-@pytest.mark.parametrize(
-    "wrong, message",
-    [
-        (
-            lambda E: E @ E.mean(dim=0),
-            "dot products with the mean of the raw vectors",
-        ),
-        (
-            lambda E: _unit(E) @ _unit(E).mean(dim=0),
-            "times the centroid's length",
-        ),
-        (
-            lambda E: _unit(E) @ (E.mean(dim=0) / E.mean(dim=0).norm()),
-            "averaged the raw vectors",
-        ),
-        (lambda E: 1 - sol.centroid_scores(E), "a distance"),
-        (lambda E: _unit(E) @ _unit(E).sum(dim=0), "sum of the unit vectors"),
-        (lambda E: _unit(E).T @ _unit(E).mean(dim=1), "wrong axis"),
-        (lambda E: sol.centroid_scores(E)[:, None], "squeeze the extra axis"),
-        (lambda E: 2 * sol.centroid_scores(E), r"outside \[-1, 1\]"),
-        (lambda E: sol.centroid_scores(E) ** 3, "gives wrong values"),
-        (lambda E: sol.centroid_scores(E).tolist(), "return a torch tensor"),
-    ],
-)
-def test_centroid_mistakes_are_named(wrong, message):
-    with pytest.raises(CheckFailed, match=message):
-        ch08b.check_centroid_scores(wrong)
+def _in_place(E):
+    E /= E.norm(dim=1, keepdim=True)
+    c = E.mean(dim=0)
+    return E @ (c / c.norm())
 
 
-def test_centroid_in_place_change_is_caught():
-    def in_place(E):
-        E /= E.norm(dim=1, keepdim=True)
-        c = E.mean(dim=0)
-        return E @ (c / c.norm())
+def _memorised(E):
+    """Right on the old checker's three shapes, the raw mean elsewhere."""
+    if tuple(E.shape) in {(5, 3), (3, 6), (7, 4)}:
+        return sol.centroid_scores(E)
+    return _unit(E) @ _unit(E.mean(dim=0), 0)
 
-    with pytest.raises(CheckFailed, match="changed its input in place"):
-        ch08b.check_centroid_scores(in_place)
+
+CENTROID_WRONG = [
+    Wrong(
+        "no normalisation",
+        lambda E: E @ E.mean(dim=0),
+        "dot products with the mean of the raw vectors",
+    ),
+    Wrong(
+        "centroid not normalised",
+        lambda E: _unit(E) @ _unit(E).mean(dim=0),
+        "times the centroid's length",
+    ),
+    Wrong(
+        "raw mean",
+        lambda E: _unit(E) @ (E.mean(dim=0) / E.mean(dim=0).norm()),
+        "averaged the raw vectors",
+    ),
+    Wrong(
+        "rows not normalised",
+        lambda E: E @ _unit(_unit(E).mean(dim=0), 0),
+        "scored the raw sentence vectors",
+    ),
+    Wrong(
+        "columns normalised",
+        lambda E: _unit(E, 0) @ _unit(_unit(E, 0).mean(dim=0), 0),
+        "columns",
+    ),
+    Wrong("distance", lambda E: 1 - sol.centroid_scores(E), "a distance"),
+    Wrong(
+        "sum",
+        lambda E: _unit(E) @ _unit(E).sum(dim=0),
+        "sum of the unit vectors",
+    ),
+    Wrong("wrong axis", lambda E: _unit(E).T @ _unit(E).mean(dim=1), "axis"),
+    Wrong(
+        "extra axis",
+        lambda E: sol.centroid_scores(E)[:, None],
+        "squeeze the extra axis",
+    ),
+    Wrong("doubled", lambda E: 2 * sol.centroid_scores(E), r"\[-1, 1\]"),
+    Wrong("cubed", lambda E: sol.centroid_scores(E) ** 3, "different result"),
+    Wrong("a list", lambda E: sol.centroid_scores(E).tolist(), "torch tensor"),
+    Wrong("hard-coded for the old shapes", _memorised, "different result"),
+    Wrong("in place", _in_place, "changed its input in place"),
+    Wrong("stub", stub, "not written yet"),
+]
+
+
+def test_centroid_rejects_every_wrong_answer():
+    assert_rejects(ch08b.check_centroid_scores, CENTROID_WRONG)
 
 
 def test_centroid_solution_matches_the_chapter_formula():
@@ -174,38 +236,92 @@ def test_distinct_stub_is_not_written_yet():
         ch08b.check_distinct_n(stub)
 
 
-def _grams(t, n):
-    w = t.split()
-    return [tuple(w[i : i + n]) for i in range(len(w) - n + 1)]
+def _grams(t, n, extra=0, split=str.split):
+    w = split(t)
+    return [tuple(w[i : i + n]) for i in range(len(w) - n + 1 + extra)]
 
 
-@pytest.mark.parametrize(
-    "wrong, message",
-    [
-        (lambda T, n: sol.distinct_n([" ".join(T)], n), "joined the texts"),
-        (
-            lambda T, n: _mean(
-                [sol.distinct_n([t], n) for t in T if _grams(t, n)]
-            ),
-            "averaged the distinct-n of each text",
+def _pooled(T, n, **how):
+    grams = [g for t in T for g in _grams(t, n, **how)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def _no_guard(T, n):
+    grams = [g for t in T for g in _grams(t, n)]
+    return len(set(grams)) / len(grams)
+
+
+def _per_text_mean(T, n):
+    values = [sol.distinct_n([t], n) for t in T if _grams(t, n)]
+    return _mean(values) if values else 0.0
+
+
+def _memorised(T, n):
+    """Right on the old checker's four cases, 1.0 elsewhere."""
+    if (T, n) in ch08b.DISTINCT_CASES[:4]:
+        return sol.distinct_n(T, n)
+    return 1.0
+
+
+DISTINCT_WRONG = [
+    Wrong(
+        "texts joined",
+        lambda T, n: sol.distinct_n([" ".join(T)], n),
+        "joined the texts",
+    ),
+    Wrong("per-text mean", _per_text_mean, "averaged the distinct-n"),
+    Wrong(
+        "distinct counted per text",
+        lambda T, n: (
+            sum(len(set(_grams(t, n))) for t in T)
+            / max(1, sum(len(_grams(t, n)) for t in T))
         ),
-        (
-            lambda T, n: float(len({g for t in T for g in _grams(t, n)})),
-            "returned the number of distinct",
-        ),
-        (lambda T, n: 1 / sol.distinct_n(T, n), "divided the total"),
-        (
-            lambda T, n: (
-                len({t[i : i + n] for t in T for i in range(len(t) - n + 1)})
-                / len([t[i : i + n] for t in T for i in range(len(t) - n + 1)])
-            ),
-            "character n-grams",
-        ),
-        (lambda T, n: sol.distinct_n(T, 1), "always counted single words"),
-        (lambda T, n: 0.123, "but the answer is"),
-        (lambda T, n: None, "returned None"),
-    ],
-)
-def test_distinct_mistakes_are_named(wrong, message):
-    with pytest.raises(CheckFailed, match=message):
-        ch08b.check_distinct_n(wrong)
+        "counted the distinct n-grams of each text separately",
+    ),
+    Wrong(
+        "count",
+        lambda T, n: float(len({g for t in T for g in _grams(t, n)})),
+        "returned the number of distinct",
+    ),
+    Wrong(
+        "inverse",
+        lambda T, n: 1 / sol.distinct_n(T, n) if sol.distinct_n(T, n) else 0.0,
+        "divided the total",
+    ),
+    Wrong(
+        "characters",
+        lambda T, n: _pooled(T, n, split=list),
+        "character n-grams",
+    ),
+    Wrong("unigrams", lambda T, n: sol.distinct_n(T, 1), "single words"),
+    Wrong(
+        "bigrams always",
+        lambda T, n: sol.distinct_n(T, 2),
+        "different result on",
+    ),
+    Wrong(
+        "split on single spaces",
+        lambda T, n: _pooled(T, n, split=lambda t: t.split(" ")),
+        r"split\(' '\)",
+    ),
+    Wrong(
+        "last n-gram missed",
+        lambda T, n: _pooled(T, n, extra=-1),
+        "missed the last n-gram",
+    ),
+    Wrong(
+        "one n-gram too many",
+        lambda T, n: _pooled(T, n, extra=1),
+        "one n-gram too many",
+    ),
+    Wrong("no zero guard", _no_guard, "ZeroDivisionError"),
+    Wrong("above 1", lambda T, n: 2.0, r"outside \[0, 1\]"),
+    Wrong("a constant", lambda T, n: 0.123, "different result on"),
+    Wrong("hard-coded for the old cases", _memorised, "different result on"),
+    Wrong("no return", lambda T, n: None, "returned None"),
+    Wrong("stub", stub, "not written yet"),
+]
+
+
+def test_distinct_rejects_every_wrong_answer():
+    assert_rejects(ch08b.check_distinct_n, DISTINCT_WRONG)

@@ -1,10 +1,12 @@
-"""The chapter 10 checkers: the solutions pass, each diagnosed mistake fails
-with its message, stubs fail.
+"""The chapter 10 checkers: the solutions pass, stubs say "not written yet",
+and every wrong answer in the lists below is rejected with its diagnosis
+(the mutation score printed at the end of the run).
 """
 
 import numpy as np
 import pytest
 import torch
+from mutants import Wrong, assert_rejects
 from solutions import ch10_outlook as sol
 
 from course_utils.checks import ch10
@@ -15,47 +17,52 @@ def stub(*args, **kwargs):
     raise NotImplementedError
 
 
+@pytest.mark.parametrize(
+    "checker",
+    [
+        ch10.check_weat_effect_size,
+        ch10.check_permutation_p_value,
+        ch10.check_gradient_x_input,
+    ],
+)
+def test_a_stub_is_not_written_yet(checker):
+    with pytest.raises(CheckFailed, match="is not written yet"):
+        checker(stub)
+
+
 # ---------------------------------------------------------------- effect size
 
 
-def _associations(W, A, B, normalise=True, mean=True):
+def _associations(W, A, B, normalise=True, mean=True, targets=True):
     W, A, B = (np.asarray(M, dtype=float) for M in (W, A, B))
     if normalise:
-        W, A, B = (
-            M / np.linalg.norm(M, axis=1, keepdims=True) for M in (W, A, B)
-        )
+        A, B = (M / np.linalg.norm(M, axis=1, keepdims=True) for M in (A, B))
+        if targets:
+            W = W / np.linalg.norm(W, axis=1, keepdims=True)
     reduce = np.mean if mean else np.sum
     return reduce(W @ A.T, axis=1) - reduce(W @ B.T, axis=1)
 
 
-def _dot_products(X, Y, A, B):
-    sx, sy = (
-        _associations(X, A, B, normalise=False),
-        _associations(Y, A, B, normalise=False),
-    )
-    return (sx.mean() - sy.mean()) / np.concatenate([sx, sy]).std(ddof=1)
+def _effect(spread=lambda sx, sy: np.concatenate([sx, sy]).std(ddof=1), **kw):
+    """The effect size with the associations or the spread changed."""
+
+    def d(X, Y, A, B):
+        sx, sy = _associations(X, A, B, **kw), _associations(Y, A, B, **kw)
+        return (sx.mean() - sy.mean()) / spread(sx, sy)
+
+    return d
 
 
-def _population_std(X, Y, A, B):
-    sx, sy = _associations(X, A, B), _associations(Y, A, B)
-    return (sx.mean() - sy.mean()) / np.concatenate([sx, sy]).std()
+def _float32(X, Y, A, B):
+    return sol.weat_effect_size(*(np.float32(M) for M in (X, Y, A, B)))
 
 
-def _std_of_x(X, Y, A, B):
-    sx, sy = _associations(X, A, B), _associations(Y, A, B)
-    return (sx.mean() - sy.mean()) / sx.std(ddof=1)
-
-
-def _no_division(X, Y, A, B):
-    return _associations(X, A, B).mean() - _associations(Y, A, B).mean()
-
-
-def _sums_in_association(X, Y, A, B):
-    sx, sy = (
-        _associations(X, A, B, mean=False),
-        _associations(Y, A, B, mean=False),
-    )
-    return (sx.mean() - sy.mean()) / np.concatenate([sx, sy]).std(ddof=1)
+def _memorised(X, Y, A, B):
+    """Right on the old checker's two inputs (X of 5 or 6 words), 0.5
+    elsewhere."""
+    if len(X) in (5, 6) and X.shape[1] == 12:
+        return sol.weat_effect_size(X, Y, A, B)
+    return 0.5
 
 
 def test_effect_size_solution_passes(capsys):
@@ -63,42 +70,77 @@ def test_effect_size_solution_passes(capsys):
     assert "all checks passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    "wrong, message",
-    [
-        (
-            lambda X, Y, A, B: -sol.weat_effect_size(X, Y, A, B),
-            "sign is flipped",
+def test_effect_size_in_float32_passes(capsys):
+    ch10.check_weat_effect_size(_float32)
+    assert "all checks passed" in capsys.readouterr().out
+
+
+EFFECT_WRONG = [
+    Wrong(
+        "sign flipped",
+        lambda X, Y, A, B: -sol.weat_effect_size(X, Y, A, B),
+        "sign is flipped",
+    ),
+    Wrong(
+        "X and Y swapped",
+        lambda X, Y, A, B: sol.weat_effect_size(Y, X, A, B),
+        "sign is flipped",
+    ),
+    Wrong("dot products", _effect(normalise=False), "not unit vectors"),
+    Wrong(
+        "targets not normalised",
+        _effect(targets=False),
+        "not the target words",
+    ),
+    Wrong(
+        "population std",
+        _effect(lambda sx, sy: np.concatenate([sx, sy]).std()),
+        r"ddof=0",
+    ),
+    Wrong(
+        "std of X",
+        _effect(lambda sx, sy: sx.std(ddof=1)),
+        "not over X alone",
+    ),
+    Wrong(
+        "no division",
+        lambda X, Y, A, B: (
+            _associations(X, A, B).mean() - _associations(Y, A, B).mean()
         ),
-        (
-            lambda X, Y, A, B: sol.weat_effect_size(Y, X, A, B),
-            "sign is flipped",
-        ),
-        (_dot_products, "not unit vectors"),
-        (_population_std, "ddof=1"),
-        (_std_of_x, "not over X alone"),
-        (_no_division, "divide it by the standard deviation"),
-        (_sums_in_association, "MEAN cosine"),
-        (lambda X, Y, A, B: 0.5, "Check each step"),
-        (lambda X, Y, A, B: None, "return"),
-        (stub, "not written yet"),
-    ],
-)
-def test_effect_size_mistakes_are_named(wrong, message):
-    with pytest.raises(CheckFailed, match=message):
-        ch10.check_weat_effect_size(wrong)
+        "divide it by the standard deviation",
+    ),
+    Wrong("sums in s", _effect(mean=False), "MEAN cosine"),
+    Wrong(
+        "A and B swapped",
+        lambda X, Y, A, B: sol.weat_effect_size(X, Y, B, A),
+        "sign is flipped",
+    ),
+    Wrong("a constant", lambda X, Y, A, B: 0.5, "different result on"),
+    Wrong("hard-coded for the old inputs", _memorised, "different result on"),
+    Wrong("a list", lambda X, Y, A, B: [0.5], "return one number"),
+    Wrong("no return", lambda X, Y, A, B: None, "return"),
+    Wrong("stub", stub, "not written yet"),
+]
 
 
-# ---------------------------------------------------------------- permutation
-# p-value
+def test_effect_size_rejects_every_wrong_answer():
+    assert_rejects(ch10.check_weat_effect_size, EFFECT_WRONG)
 
 
-def _deltas(x, y, n, rng):
-    pooled, n_x = np.concatenate([x, y]), len(x)
+# ------------------------------------------------------ permutation p-value
+
+
+def _deltas(x, y, n, rng, sizes=None):
+    pooled = np.concatenate([x, y])
+    n_x = sizes or len(x)
     shuffled = rng.permuted(np.tile(pooled, (n, 1)), axis=1)
-    return shuffled[:, :n_x].mean(1) - shuffled[:, n_x:].mean(
-        1
-    ), x.mean() - y.mean()
+    deltas = shuffled[:, :n_x].mean(1) - shuffled[:, n_x:].mean(1)
+    return deltas, x.mean() - y.mean()
+
+
+def _vectorised(x, y, n, rng):
+    deltas, observed = _deltas(x, y, n, rng)
+    return (1 + np.sum(deltas >= observed)) / (1 + n)
 
 
 def _no_plus_one(x, y, n, rng):
@@ -116,12 +158,59 @@ def _wrong_direction(x, y, n, rng):
     return (1 + np.sum(deltas <= observed)) / (1 + n)
 
 
+def _strict(x, y, n, rng):
+    deltas, observed = _deltas(x, y, n, rng)
+    return (1 + np.sum(deltas > observed)) / (1 + n)
+
+
 def _halves(x, y, n, rng):
-    pooled = np.concatenate([x, y])
-    half = len(pooled) // 2
-    shuffled = rng.permuted(np.tile(pooled, (n, 1)), axis=1)
-    deltas = shuffled[:, :half].mean(1) - shuffled[:, half:].mean(1)
-    return (1 + np.sum(deltas >= x.mean() - y.mean())) / (1 + n)
+    half = (len(x) + len(y)) // 2
+    deltas, observed = _deltas(x, y, n, rng, sizes=half)
+    return (1 + np.sum(deltas >= observed)) / (1 + n)
+
+
+def _global_generator(x, y, n, rng):
+    """Ignores `rng`: np.random's global state (the issue's example)."""
+    return sol.permutation_p_value(x, y, n, np.random.default_rng())
+
+
+def _own_seed(x, y, n, rng):
+    """Ignores `rng`, reproducibly: a generator seeded inside."""
+    return sol.permutation_p_value(x, y, n, np.random.default_rng(0))
+
+
+def _fixed_count(x, y, n, rng):
+    """Ignores n_permutations: always 1000 shuffles."""
+    return sol.permutation_p_value(x, y, 1000, rng)
+
+
+def _loop(x, y, n, rng, shuffles):
+    pooled, n_x = np.concatenate([x, y]), len(x)
+    count = 0
+    for _ in range(shuffles):
+        shuffled = rng.permutation(pooled)
+        count += shuffled[:n_x].mean() - shuffled[n_x:].mean() >= (
+            x.mean() - y.mean()
+        )
+    return (1 + count) / (1 + n)
+
+
+def _with_replacement(x, y, n, rng):
+    pooled, n_x = np.concatenate([x, y]), len(x)
+    count = 0
+    for _ in range(n):
+        sample = rng.choice(pooled, size=len(pooled), replace=True)
+        count += sample[:n_x].mean() - sample[n_x:].mean() >= (
+            x.mean() - y.mean()
+        )
+    return (1 + count) / (1 + n)
+
+
+def _exact(x, y, n, rng):
+    """Enumerates every split: right in the limit, but not what was asked
+    and independent of the generator."""
+    deltas, observed = ch10._split_deltas(x, y)
+    return float(np.mean(deltas >= observed - 1e-12))
 
 
 def test_permutation_solution_passes(capsys):
@@ -129,49 +218,70 @@ def test_permutation_solution_passes(capsys):
     assert "all checks passed" in capsys.readouterr().out
 
 
-def _vectorised(x, y, n, rng):
-    deltas, observed = _deltas(x, y, n, rng)
-    return (1 + np.sum(deltas >= observed)) / (1 + n)
-
-
 def test_vectorised_permutation_passes():
     ch10.check_permutation_p_value(_vectorised)
 
 
-@pytest.mark.parametrize(
-    "wrong, message",
-    [
-        (_no_plus_one, "p = 0"),
-        (_two_sided, "absolute values"),
-        (_wrong_direction, "at most the observed"),
-        (_halves, "keep the sizes"),
-        (lambda x, y, n, rng: 1.5, "not a probability"),
-        (stub, "not written yet"),
-    ],
-)
-def test_permutation_mistakes_are_named(wrong, message):
-    with pytest.raises(CheckFailed, match=message):
-        ch10.check_permutation_p_value(wrong)
+def test_shuffle_in_place_passes():
+    """rng.shuffle on a copy draws differently from rng.permutation and is
+    just as right."""
+
+    def shuffled_copy(x, y, n, rng):
+        pooled, count = np.concatenate([x, y]), 0
+        for _ in range(n):
+            rng.shuffle(pooled)
+            count += pooled[: len(x)].mean() - pooled[len(x) :].mean() >= (
+                x.mean() - y.mean()
+            )
+        return (1 + count) / (1 + n)
+
+    ch10.check_permutation_p_value(shuffled_copy)
 
 
-# ---------------------------------------------------------------- gradient x
-# input
+PERMUTATION_WRONG = [
+    Wrong("no plus one", _no_plus_one, r"count / n_permutations"),
+    Wrong("two-sided", _two_sided, "absolute values"),
+    Wrong("wrong direction", _wrong_direction, "at most the observed"),
+    Wrong("strict >", _strict, r"delta > observed"),
+    Wrong("two halves", _halves, "keep the sizes"),
+    Wrong(
+        "n_permutations + 1 shuffles",
+        lambda x, y, n, rng: _loop(x, y, n, rng, n + 1),
+        r"n_permutations \+ 1 times",
+    ),
+    Wrong(
+        "n_permutations - 1 shuffles",
+        lambda x, y, n, rng: _loop(x, y, n, rng, n - 1),
+        "n_permutations - 1 times",
+    ),
+    Wrong("ignores rng (global state)", _global_generator, "same seed"),
+    Wrong("ignores rng (own seed)", _own_seed, "whatever the generator"),
+    Wrong("ignores n_permutations", _fixed_count, "whole count"),
+    Wrong("with replacement", _with_replacement, "too far from the exact"),
+    Wrong("exact enumeration", _exact, "whatever the generator"),
+    Wrong("above 1", lambda x, y, n, rng: 1.5, "not a probability"),
+    Wrong("a string", lambda x, y, n, rng: "0.05", "return one number"),
+    Wrong("stub", stub, "not written yet"),
+]
 
 
-def _gradient(
-    model,
-    input_ids,
-    attention_mask,
-    target,
-    score=lambda logits, t: logits[0, t],
-):
+def test_permutation_rejects_every_wrong_answer():
+    assert_rejects(ch10.check_permutation_p_value, PERMUTATION_WRONG)
+
+
+# ------------------------------------------------------------ gradient x input
+
+
+def _gradient(model, input_ids, attention_mask, target, score=None, mask=True):
+    score = score or (lambda logits, t: logits[0, t])
     embeddings = (
         model.get_input_embeddings()(input_ids).detach().requires_grad_(True)
     )
-    score(
-        model(inputs_embeds=embeddings, attention_mask=attention_mask).logits,
-        target,
-    ).backward()
+    logits = model(
+        inputs_embeds=embeddings,
+        attention_mask=attention_mask if mask else None,
+    ).logits
+    score(logits, target).backward()
     return embeddings.grad[0], embeddings.detach()[0]
 
 
@@ -190,23 +300,20 @@ def _probability(model, input_ids, attention_mask, target):
     return (grad * emb).sum(-1)
 
 
+def _no_mask(model, input_ids, attention_mask, target):
+    grad, emb = _gradient(model, input_ids, attention_mask, target, mask=False)
+    return (grad * emb).sum(-1)
+
+
 def _absolute(model, input_ids, attention_mask, target):
     return sol.gradient_x_input(model, input_ids, attention_mask, target).abs()
 
 
 def _predicted_class(model, input_ids, attention_mask, target):
     with torch.no_grad():
-        predicted = int(
-            model(
-                input_ids=input_ids, attention_mask=attention_mask
-            ).logits.argmax()
-        )
-    other = (
-        predicted
-        if predicted != target
-        else (target + 1) % model.config.num_labels
-    )
-    return sol.gradient_x_input(model, input_ids, attention_mask, other)
+        logits = model(input_ids=input_ids, attention_mask=attention_mask)
+    predicted = int(logits.logits.argmax())
+    return sol.gradient_x_input(model, input_ids, attention_mask, predicted)
 
 
 def _no_sum(model, input_ids, attention_mask, target):
@@ -214,25 +321,42 @@ def _no_sum(model, input_ids, attention_mask, target):
     return grad * emb
 
 
+def _gradient_alone(model, input_ids, attention_mask, target):
+    return _gradient(model, input_ids, attention_mask, target)[0].sum(-1)
+
+
+def _all_logits(model, input_ids, attention_mask, target):
+    grad, emb = _gradient(
+        model, input_ids, attention_mask, target, lambda z, t: z.sum()
+    )
+    return (grad * emb).sum(-1)
+
+
+def _class_zero(model, input_ids, attention_mask, target):
+    return sol.gradient_x_input(model, input_ids, attention_mask, 0)
+
+
 def test_gradient_x_input_solution_passes(capsys):
     ch10.check_gradient_x_input(sol.gradient_x_input)
     assert "all checks passed" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    "wrong, message",
-    [
-        (_gradient_norm, "gradient norms"),
-        (_probability, "logit"),
-        (_absolute, "absolute values"),
-        (_predicted_class, "scores for class"),
-        (_no_sum, "sum the products over the hidden dimension"),
-        (stub, "not written yet"),
-    ],
-)
-def test_gradient_x_input_mistakes_are_named(wrong, message):
-    with pytest.raises(CheckFailed, match=message):
-        ch10.check_gradient_x_input(wrong)
+SALIENCY_WRONG = [
+    Wrong("gradient norm", _gradient_norm, "gradient norms"),
+    Wrong("probability", _probability, "probability of the class"),
+    Wrong("absolute values", _absolute, "absolute values"),
+    Wrong("predicted class", _predicted_class, "predicted class"),
+    Wrong("no attention mask", _no_mask, "without the attention mask"),
+    Wrong("sum of all logits", _all_logits, "sum of all logits"),
+    Wrong("gradient alone", _gradient_alone, "summed the gradient alone"),
+    Wrong("no sum over hidden", _no_sum, "sum the products over the hidden"),
+    Wrong("always class 0", _class_zero, "different result on"),
+    Wrong("stub", stub, "not written yet"),
+]
+
+
+def test_gradient_x_input_rejects_every_wrong_answer():
+    assert_rejects(ch10.check_gradient_x_input, SALIENCY_WRONG)
 
 
 # ------------------------------------------------- the FAQ's fine-tuning time

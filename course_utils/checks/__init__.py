@@ -303,6 +303,10 @@ def compare_with_reference(
     name: str | None = None,
     diagnoses: Sequence[tuple[str, Callable]] = (),
     same: Callable = same_result,
+    validate: Callable | None = None,
+    on_crash: Callable | None = None,
+    explain: Callable | None = None,
+    hint: str = "",
 ) -> None:
     """Decide right or wrong on every case first, then name the mistake.
 
@@ -311,26 +315,78 @@ def compare_with_reference(
     ``(message, mistaken_function)`` is given only when the mistaken
     function reproduces the student's output on every case; otherwise the
     message says on which input they differ and what was expected.
+
+    Optional, for what a checker knows about its exercise:
+
+    - ``validate(result, args, kwargs)`` sees each result first and returns
+      it in the reference's form, or fails with one sentence about a result
+      of the wrong kind (a list for a tensor, rows that do not sum to 1),
+      which is said when no named mistake reproduces the output;
+    - ``on_crash(exc, args, kwargs)`` says what a crash on these inputs
+      means (None: the default message);
+    - ``explain(case, args, expected, got)`` writes the message for the
+      first case that differs (None: the generic one), ``args`` being the
+      inputs the student's function saw;
+    - ``hint``: the rule in one sentence, after the generic message.
     """
     name = name or getattr(student, "__name__", "your function")
-    results = []
+    results, wrong_kind = [], []
     for case in cases:
         args, kwargs = copy.deepcopy((case.args, case.kwargs))
-        got = call_student(student, *args, name=name, **kwargs)
-        args, kwargs = copy.deepcopy((case.args, case.kwargs))
-        results.append((case, reference(*args, **kwargs), got))
-    wrong = [r for r in results if not same(r[1], r[2])]
-    if not wrong:
+        try:
+            got = _call_checked(student, args, kwargs, name, on_crash)
+        except CheckFailed:
+            if not wrong_kind:
+                raise
+            break  # a crash that follows from the wrong kind of result
+        if validate is not None:
+            try:
+                got = validate(got, args, kwargs)
+            except CheckFailed as err:  # said after a named mistake
+                wrong_kind.append(str(err))
+        expected = reference(*copy.deepcopy(case.args), **case.kwargs)
+        results.append((case, args, expected, got))
+    wrong = [r for r in results if not same(r[2], r[3])]
+    if not (wrong or wrong_kind):
         return
     for message, mistaken in diagnoses:
-        if all(
-            _reproduces(mistaken, case, got, same) for case, _, got in results
-        ):
+        if all(_reproduces(mistaken, r[0], r[3], same) for r in results):
             fail(message)
-    case, expected, got = wrong[0]
+    if wrong_kind:
+        fail(wrong_kind[0])
+    case, args, expected, got = wrong[0]
+    message = explain(case, args, expected, got) if explain else None
     fail(
-        f"{name} gives a different result on {case.label}: expected "
-        f"{short_repr(expected)}, got {short_repr(got)}."
+        message
+        or f"{name} gives a different result on {case.label}: expected "
+        f"{short_repr(expected)}, got {short_repr(got)}. {hint}".rstrip()
+    )
+
+
+def validator(check: Callable) -> Callable:
+    """A ``validate`` for :func:`compare_with_reference` from a function
+    ``check(result, *args, **kwargs)`` that only fails on a result of the
+    wrong kind and returns nothing.
+    """
+
+    def validate(result, args, kwargs):
+        check(result, *args, **kwargs)
+        return result
+
+    return validate
+
+
+def _call_checked(student, args, kwargs, name, on_crash):
+    """One call of the student's function through :func:`call_student`,
+    its crash named by ``on_crash``.
+    """
+
+    def crash_message(exc):
+        message = on_crash(exc, args, kwargs) if on_crash else None
+        return message or f"{name} raised {type(exc).__name__}: {exc}"
+
+    return call_student(
+        student, *args, name=name, crash_message=crash_message, **kwargs
     )
 
 

@@ -1,25 +1,37 @@
 """Checkers for the exercises of chapter 3 (the Transformer).
 
-Each checker runs the student's function on small random tensors, compares it
-with PyTorch (or the
-course's reference in ``course_utils.nn``) and, when it differs, recognises the
-usual mistakes by
-comparing with what each typical wrong answer would produce.
+Each checker first decides right or wrong by comparing the student's function
+with the course's reference (``course_utils.nn``, tested against PyTorch) on
+fixed cases (one per known mistake) and on tensors from a seeded generator:
+several leading dimensions, one query, one key, d_k = 1, masks of every kind
+(causal, padding on the right and on the left), tied and large scores. Only
+then does it name a mistake, and only when that mistake, written as a
+function, gives the student's output on every case; otherwise it says on
+which input the results differ.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 import torch.nn.functional as F
 
 from course_utils import nn as cnn
 
-from . import as_tensor, call_student, fail, passed, tensors_close
+from . import (
+    Case,
+    as_tensor,
+    call_student,
+    compare_with_reference,
+    fail,
+    passed,
+    tensors_close,
+)
+from .ch02 import _first_difference, _same_tensor
 
 ATOL = 1e-5
-
 
 _as_tensor = as_tensor
 # atol 1e-5 / rtol 1e-4: one attention at most (CONTRIBUTING.md), in any
@@ -36,39 +48,54 @@ def _gen(seed: int) -> torch.Generator:
 # -----------------------------------------------------------------------------
 
 
-def _attention_variants(
-    q, k, v, mask=None
-) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """What the correct answer and the typical wrong answers return: name ->
-    (output, weights).
+def _attention(scale="sqrt_dk", dim=-1, mask_mode="fill"):
+    """Scaled dot-product attention, right by default; the arguments switch
+    on one of the typical mistakes.
     """
-    d_k, length = q.shape[-1], k.shape[-2]
-    raw = q @ k.transpose(-2, -1)
 
-    def finish(scores, dim=-1, fill=float("-inf"), m=mask):
-        if m is not None:
-            scores = scores.masked_fill(~m, fill)
-        w = scores.softmax(dim=dim)
-        return w @ v, w
+    def attention(q, k, v, mask=None):
+        divisor = {
+            "sqrt_dk": math.sqrt(q.shape[-1]),
+            "none": 1.0,
+            "dk": q.shape[-1],
+            "length": k.shape[-2],
+            "sqrt_length": math.sqrt(k.shape[-2]),
+        }[scale]
+        scores = q @ k.transpose(-2, -1) / divisor
+        if mask is not None and mask_mode != "after":
+            keep = {"fill": mask, "zero": mask, "inverted": ~mask}
+            fill = 0.0 if mask_mode == "zero" else float("-inf")
+            if mask_mode in keep:
+                scores = scores.masked_fill(~keep[mask_mode], fill)
+        weights = scores.softmax(dim=dim)
+        if mask is not None and mask_mode == "after":
+            weights = weights * mask  # zeroed, not renormalised
+        return weights @ v, weights
 
-    variants = {
-        "correct": cnn.scaled_dot_product_attention(q, k, v, mask),
-        "unscaled": finish(raw),
-        "scaled by d_k": finish(raw / d_k),
-        "scaled by length": finish(raw / length),
-        "scaled by sqrt(length)": finish(raw / math.sqrt(length)),
-        "softmax over queries": finish(raw / math.sqrt(d_k), dim=-2),
-        "softmax over batch": finish(raw / math.sqrt(d_k), dim=0),
-    }
-    if mask is not None:
-        variants["mask ignored"] = finish(raw / math.sqrt(d_k), m=None)
-        variants["mask filled with 0"] = finish(raw / math.sqrt(d_k), fill=0.0)
-        variants["mask inverted"] = finish(raw / math.sqrt(d_k), m=~mask)
-        # zeroed after the softmax, not renormalised
-        w = (raw / math.sqrt(d_k)).softmax(-1) * mask
-        variants["mask after softmax"] = (w @ v, w)
-    return variants
+    return attention
 
+
+def _diagonal_attention(q, k, v, mask=None):
+    """Only q_i . k_i: one score per query, weights [..., T, 1]."""
+    scores = (q * k).sum(-1, keepdim=True) / math.sqrt(q.shape[-1])
+    weights = scores.softmax(-1)
+    return weights * v, weights
+
+
+_reference_attention = _attention()
+
+_ATTENTION_VARIANTS = {
+    "unscaled": _attention(scale="none"),
+    "scaled by d_k": _attention(scale="dk"),
+    "scaled by length": _attention(scale="length"),
+    "scaled by sqrt(length)": _attention(scale="sqrt_length"),
+    "softmax over queries": _attention(dim=-2),
+    "softmax over batch": _attention(dim=0),
+    "mask ignored": _attention(mask_mode="ignored"),
+    "mask filled with 0": _attention(mask_mode="zero"),
+    "mask inverted": _attention(mask_mode="inverted"),
+    "mask after softmax": _attention(mask_mode="after"),
+}
 
 _ATTENTION_MESSAGES = {
     "unscaled": (
@@ -124,12 +151,94 @@ _DIAGONAL = (
 )
 
 
-def _call_attention(fn, q, k, v, mask, what):
-    result = (
-        call_student(fn, q, k, v, mask=mask)
-        if mask is not None
-        else call_student(fn, q, k, v)
+def _qkv(g, lead, t_q, t_k, d_k, d_v, scale=1.0):
+    return (
+        torch.randn(*lead, t_q, d_k, generator=g) * scale,
+        torch.randn(*lead, t_k, d_k, generator=g),
+        torch.randn(*lead, t_k, d_v, generator=g),
     )
+
+
+def _padding(lengths, length: int, left: bool) -> torch.Tensor:
+    """[B, T] boolean, True on the real tokens, padded on one side."""
+    rows = [[True] * n + [False] * (length - n) for n in lengths]
+    return torch.tensor([r[::-1] if left else r for r in rows])
+
+
+def _random_mask(g, shape) -> torch.Tensor:
+    """A random boolean mask in which every query keeps at least one key."""
+    mask = torch.rand(*shape, generator=g) < 0.6
+    first = torch.zeros(shape, dtype=torch.bool)
+    first[..., 0] = True  # the first key always stays: no row all masked
+    return mask | first
+
+
+def _attention_cases() -> list[Case]:
+    """Fixed cases for each known mistake, then random shapes and masks."""
+    g = _gen(3)
+    qkv = _qkv(g, (2,), 5, 5, 16, 16)  # sqrt(d_k) = 4: not T, not sqrt(T)
+    causal = cnn.causal_mask(5)
+    heads = _qkv(g, (2, 3), 5, 5, 8, 8)
+    pad_heads = _padding([5, 2], 5, left=True)[:, None, None, :]
+    cases = [
+        Case("q, k, v of shape [2, 5, 16], no mask", qkv),
+        Case(
+            "3 queries, 7 keys and values of size 4",
+            _qkv(g, (2,), 3, 7, 16, 4),
+        ),
+        Case("a heads dimension, q, k, v of shape [2, 3, 5, 8]", heads),
+        Case(
+            "a causal mask, q, k, v of shape [2, 5, 16]", qkv, {"mask": causal}
+        ),
+        Case(
+            "a padding mask [2, 1, 5], the second sentence right-padded",
+            qkv,
+            {"mask": _padding([5, 3], 5, left=False)[:, None, :]},
+        ),
+        Case(
+            "a padding mask [2, 1, 5], the second sentence left-padded",
+            qkv,
+            {"mask": _padding([5, 3], 5, left=True)[:, None, :]},
+        ),
+        Case(
+            "heads, with a left-padding mask [2, 1, 1, 5] and a causal mask",
+            heads,
+            {"mask": pad_heads & causal},
+        ),
+        Case("one query and 6 keys", _qkv(g, (2,), 1, 6, 4, 3)),
+        Case("one key", _qkv(g, (2,), 4, 1, 4, 3)),
+        Case("d_k = 1", _qkv(g, (3,), 4, 4, 1, 2)),
+        Case(
+            "all queries zero (every score equal: uniform weights)",
+            (torch.zeros(1, 3, 4), *_qkv(g, (1,), 3, 4, 4, 2)[1:]),
+        ),
+        Case("large scores (q times 4)", _qkv(g, (2,), 4, 5, 8, 3, scale=4.0)),
+        Case(
+            "2-D inputs without a batch dimension, [4, 6]",
+            _qkv(g, (), 4, 4, 6, 6),
+        ),
+    ]
+    for _ in range(8):
+        lead = tuple(
+            torch.randint(
+                1,
+                4,
+                (int(torch.randint(1, 3, (1,), generator=g)),),
+                generator=g,
+            ).tolist()
+        )
+        t_q, t_k, d_k, d_v = torch.randint(1, 7, (4,), generator=g).tolist()
+        kwargs = {}
+        if torch.rand(1, generator=g) < 0.5:
+            kwargs["mask"] = _random_mask(g, (*lead, t_q, t_k))
+        label = f"random q {(*lead, t_q, d_k)}, k {(*lead, t_k, d_k)}, v "
+        label += f"{(*lead, t_k, d_v)}" + (", a random mask" if kwargs else "")
+        cases.append(Case(label, _qkv(g, lead, t_q, t_k, d_k, d_v), kwargs))
+    return cases
+
+
+def _as_pair(result, what: str):
+    """The student's (output, weights) as tensors, or one sentence."""
     if isinstance(result, torch.Tensor):
         fail(f"{what} returned one tensor; return the pair (output, weights).")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
@@ -137,123 +246,89 @@ def _call_attention(fn, q, k, v, mask, what):
             f"{what} should return a pair (output, weights), got "
             f"{type(result).__name__}."
         )
-    out, w = (_as_tensor(t, what) for t in result)
-    return out, w
+    return tuple(as_tensor(t, what) for t in result)
 
 
-def _diagnose_attention(out, w, q, k, v, mask, case: str) -> None:
-    variants = _attention_variants(q, k, v, mask)
-    ref_out, ref_w = variants["correct"]
-    if _close(out, ref_out) and _close(w, ref_w):
+def _probe_attention(fn, case: Case, name: str) -> None:
+    """On the first case: a pair of tensors of the right shapes, where a
+    wrong shape is named when only the diagonal of Q K^T was computed.
+    """
+    out, w = _as_pair(call_student(fn, *case.args, name=name), name)
+    ref_out, ref_w = _reference_attention(*case.args)
+    if w.shape == ref_w.shape and out.shape == ref_out.shape:
         return
-    lead, l_q, l_k = tuple(q.shape[:-2]), q.shape[-2], k.shape[-2]
-    # only the diagonal q_i . k_i: weights of the wrong shape, a diagonal
-    # matrix, or output = v
-    if l_q == l_k and (
-        tuple(w.shape) in {lead + (l_q,), lead + (l_q, 1), tuple(q.shape)}
-        or (
-            tuple(w.shape) == tuple(ref_w.shape)
-            and torch.count_nonzero(
-                w - torch.diag_embed(w.diagonal(dim1=-2, dim2=-1))
-            )
-            == 0
-        )
-        or _close(out, v)
-    ):
+    diag_out, diag_w = _diagonal_attention(*case.args)
+    if _close(w, diag_w) and _close(out, diag_out):
         fail(_DIAGONAL)
-    if tuple(w.shape) != tuple(ref_w.shape):
+    _shape_message(out, w, ref_out, ref_w, case.label)
+
+
+def _shape_message(out, w, ref_out, ref_w, label: str) -> None:
+    if w.shape != ref_w.shape:
         fail(
-            f"{case}: the weights have shape {tuple(w.shape)} but should be "
-            f"{tuple(ref_w.shape)} ([..., T_q, T_k]: "
-            "one row per query, one column per key)."
+            f"with {label}: the weights have shape {tuple(w.shape)} but "
+            f"should be {tuple(ref_w.shape)} ([..., T_q, T_k]: one row per "
+            "query, one column per key)."
         )
-    if tuple(out.shape) != tuple(ref_out.shape):
+    if out.shape != ref_out.shape:
         fail(
-            f"{case}: the output has shape {tuple(out.shape)} but should be "
-            f"{tuple(ref_out.shape)} ([..., T_q, d_v]): "
-            "return weights @ v."
+            f"with {label}: the output has shape {tuple(out.shape)} but should "
+            f"be {tuple(ref_out.shape)} ([..., T_q, d_v]): return weights @ v."
         )
-    for name, (v_out, v_w) in variants.items():
-        if name != "correct" and _close(w, v_w) and _close(out, v_out):
-            fail(_ATTENTION_MESSAGES[name])
+
+
+def _same_pair(expected, got) -> bool:
+    return (
+        isinstance(got, (tuple, list))
+        and len(got) == 2
+        and all(map(_same_tensor, expected, got))
+    )
+
+
+def _explain_attention(case, args, expected, got) -> str:
+    """What is wrong with the student's attention on one case."""
+    name = "scaled_dot_product_attention"
+    out, w = _as_pair(got, name)
+    ref_out, ref_w = expected
+    _shape_message(out, w, ref_out, ref_w, case.label)
     if _close(w, ref_w):
-        fail(
-            f"{case}: the weights are right but the output is not: return "
-            "weights @ v (row i is sum_j a_ij v_j)."
+        return (
+            f"with {case.label}: the weights are right but the output is not: "
+            "return weights @ v (row i is sum_j a_ij v_j)."
         )
-    if not _close(w.sum(-1), torch.ones_like(w.sum(-1)), atol=1e-4):
-        fail(
-            f"{case}: the rows of your weights do not sum to 1: apply "
-            "softmax(dim=-1) to the scaled scores."
+    sums = w.sum(-1)
+    if not _close(sums, torch.ones_like(sums), atol=1e-4):
+        return (
+            f"with {case.label}: the rows of your weights do not sum to 1: "
+            "apply softmax(dim=-1) to the scaled (and masked) scores."
         )
-    diff = (w.detach().double() - ref_w.double()).abs().max().item()
-    fail(
-        f"{case}: your weights differ from softmax(Q K^T / sqrt(d_k)) by up to "
-        f"{diff:.3g}; compute the scores as "
-        "q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])."
+    return (
+        f"with {case.label}: your weights differ from "
+        f"softmax(Q K^T / sqrt(d_k)), {_first_difference(ref_w, w)}; compute "
+        "the scores as q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]) and "
+        "fill the masked ones with float('-inf') before the softmax."
     )
 
 
 def check_scaled_dot_product_attention(fn) -> None:
-    """Check ``fn(q, k, v, mask=None) -> (output, weights)`` against PyTorch on
-    several shapes and masks.
+    """Check ``fn(q, k, v, mask=None) -> (output, weights)`` against the
+    reference on many shapes and masks.
     """
     name = "scaled_dot_product_attention"
-    g = _gen(3)
-    # 1. self-attention shapes: 5 tokens, d_k = 16 (so sqrt(d_k) = 4 differs
-    # from the length and its root)
-    q, k, v = (torch.randn(2, 5, 16, generator=g) for _ in range(3))
-    out, w = _call_attention(fn, q, k, v, None, name)
-    _diagnose_attention(out, w, q, k, v, None, "with 5 queries and keys")
-    # one attention (CONTRIBUTING.md), rtol with room for the student's
-    # summation order
-    torch.testing.assert_close(
-        out.detach().float(),
-        F.scaled_dot_product_attention(q, k, v),
-        atol=1e-5,
-        rtol=1e-4,
+    cases = _attention_cases()
+    _probe_attention(fn, cases[0], name)
+    compare_with_reference(
+        fn,
+        _reference_attention,
+        cases,
+        name=name,
+        diagnoses=[
+            (_ATTENTION_MESSAGES[key], variant)
+            for key, variant in _ATTENTION_VARIANTS.items()
+        ],
+        same=_same_pair,
+        explain=_explain_attention,
     )
-
-    # 2. different numbers of queries and keys, d_v != d_k
-    q2, k2, v2 = (
-        torch.randn(2, 3, 16, generator=g),
-        torch.randn(2, 7, 16, generator=g),
-        torch.randn(2, 7, 4, generator=g),
-    )
-    out, w = _call_attention(fn, q2, k2, v2, None, name)
-    _diagnose_attention(
-        out, w, q2, k2, v2, None, "with 3 queries, 7 keys and values of size 4"
-    )
-
-    # 3. a heads dimension: [batch, heads, L, d]
-    q3, k3, v3 = (torch.randn(2, 3, 5, 8, generator=g) for _ in range(3))
-    try:
-        out, w = _call_attention(fn, q3, k3, v3, None, name)
-        _diagnose_attention(out, w, q3, k3, v3, None, "with a heads dimension")
-    except Exception as exc:  # noqa: BLE001  (a CheckFailed or a crash: say what the case was)
-        fail(
-            f"{name} works on [batch, T, d] but not with a heads dimension "
-            f"[batch, heads, L, d] ({exc}): transpose "
-            "the last two dimensions of k with k.transpose(-2, -1)."
-        )
-
-    # 4. the causal mask (True = may attend)
-    causal = cnn.causal_mask(5)
-    out, w = _call_attention(fn, q, k, v, causal, name)
-    _diagnose_attention(out, w, q, k, v, causal, "with a causal mask")
-    torch.testing.assert_close(
-        out.detach().float(),
-        F.scaled_dot_product_attention(q, k, v, is_causal=True),
-        atol=1e-5,
-        rtol=1e-4,
-    )
-
-    # 5. a padding mask [batch, 1, T_k] that broadcasts over the queries
-    pad = torch.tensor([[True] * 5, [True, True, True, False, False]])[
-        :, None, :
-    ]
-    out, w = _call_attention(fn, q, k, v, pad, name)
-    _diagnose_attention(out, w, q, k, v, pad, "with a padding mask")
     passed(name)
 
 
@@ -262,71 +337,83 @@ def check_scaled_dot_product_attention(fn) -> None:
 # -----------------------------------------------------------------------------
 
 
+def _explain_causal(case, args, expected, got) -> str:
+    """What is wrong with the student's mask for one length, as observed."""
+    (length,) = case.args
+    m = as_tensor(got, "causal_mask")
+    if tuple(m.shape) != (length, length):
+        return (
+            f"causal_mask({length}) has shape {tuple(m.shape)}; it should be "
+            f"[{length}, {length}]: one row per query position, one column "
+            "per key position."
+        )
+    if m.dtype != torch.bool:
+        if any(math.isinf(x) for x in m.flatten().tolist()):
+            return (
+                "return a boolean mask (True = may attend), not the additive "
+                "0 / -inf form: e.g. torch.ones(T, T, dtype=torch.bool).tril()."
+            )
+        return (
+            f"causal_mask returned dtype {m.dtype}; return a boolean tensor "
+            "(True = may attend), e.g. with dtype=torch.bool or .bool()."
+        )
+    if length > 1 and torch.equal(m, ~expected):
+        return (
+            "your mask is inverted: it is True on the future positions "
+            "(position 0 can see position 1); True must mean 'may attend', "
+            "so keep the lower triangle with torch.tril."
+        )
+    upper = m & ~expected
+    if upper.any():
+        i, j = (2, 3) if length >= 4 and upper[2, 3] else upper.nonzero()[0]
+        return (
+            f"position {int(i)} can see position {int(j)}, a later token: a "
+            "causal mask allows only j <= i (torch.tril)."
+        )
+    if not m.diagonal().all():
+        return (
+            "the diagonal is masked: a token must see itself, so position i "
+            "may attend to j <= i including j = i (torch.tril without "
+            "diagonal=-1)."
+        )
+    i, j = (~m & expected).nonzero()[0].tolist()
+    return (
+        f"position {i} cannot see the earlier position {j} (causal_mask"
+        f"({length})): a causal mask allows every j <= i."
+    )
+
+
+def _same_mask(expected, got) -> bool:
+    """The same boolean tensor (a 0/1 float mask is a different thing)."""
+    return (
+        isinstance(got, torch.Tensor)
+        and got.dtype == torch.bool
+        and torch.equal(got, expected)
+    )
+
+
 def check_causal_mask(fn) -> None:
     """Check ``fn(seq_len) -> [seq_len, seq_len]`` boolean mask, True where
     query i may attend to key j <= i.
     """
     name = "causal_mask"
-    for length in (4, 1, 7):
-        m = _as_tensor(call_student(fn, length), name)
-        if tuple(m.shape) != (length, length):
-            fail(
-                f"causal_mask({length}) has shape {tuple(m.shape)}; it should "
-                f"be [{length}, {length}]: one row per "
-                "query position, one column per key position."
-            )
-        if m.dtype != torch.bool:
-            values = set(m.flatten().tolist())
-            if any(math.isinf(x) for x in values):
-                fail(
-                    "return a boolean mask (True = may attend), not the "
-                    "additive 0 / -inf form: e.g. "
-                    "torch.ones(T, T, dtype=torch.bool).tril()."
-                )
-            fail(
-                f"causal_mask returned dtype {m.dtype}; return a boolean "
-                "tensor (True = may attend), e.g. with "
-                "dtype=torch.bool or .bool()."
-            )
-        ref = cnn.causal_mask(length)
-        if torch.equal(m, ref):
-            continue
-        if torch.equal(m, ~ref):
-            fail(
-                "your mask is inverted: it is True on the future positions "
-                "(position 2 can see position 3); True must "
-                "mean 'may attend', so keep the lower triangle with torch.tril."
-            )
-        upper = m & ~ref
-        if upper.any():
-            # the example people know
-            i, j = (
-                (2, 3)
-                if length >= 4 and upper[2, 3]
-                else upper.nonzero()[0].tolist()
-            )
-            fail(
-                f"position {i} can see position {j}, a later token: a causal "
-                "mask allows only j <= i (torch.tril)."
-            )
-        if not m.diagonal().all():
-            fail(
-                "the diagonal is masked: a token must see itself, so position "
-                "i may attend to j <= i including j = i "
-                "(torch.tril without diagonal=-1)."
-            )
-        i, j = (~m & ref).nonzero()[0].tolist()
-        fail(
-            f"position {i} cannot see the earlier position {j}: a causal mask "
-            "allows every j <= i."
-        )
-    # compare with PyTorch's own causal attention
+    lengths = (4, 1, 7, 2, 3, 5, 6, 8, 16, 33)
+    compare_with_reference(
+        fn,
+        cnn.causal_mask,
+        [Case(f"causal_mask({n})", (n,)) for n in lengths],
+        name=name,
+        same=_same_mask,
+        explain=_explain_causal,
+    )
+    # as the exercise says: the mask in PyTorch's attention gives the same as
+    # its own is_causal=True (one attention, two kernels: CONTRIBUTING.md)
     g = _gen(5)
     q, k, v = (torch.randn(1, 6, 8, generator=g) for _ in range(3))
-    mask = _as_tensor(call_student(fn, 6), name)
-    # one attention, two of torch's kernels (CONTRIBUTING.md)
     torch.testing.assert_close(
-        F.scaled_dot_product_attention(q, k, v, attn_mask=mask),
+        F.scaled_dot_product_attention(
+            q, k, v, attn_mask=as_tensor(call_student(fn, 6, name=name), name)
+        ),
         F.scaled_dot_product_attention(q, k, v, is_causal=True),
         atol=1e-5,
         rtol=1e-5,
@@ -339,119 +426,192 @@ def check_causal_mask(fn) -> None:
 # -----------------------------------------------------------------------------
 
 
-def _check_split(split_heads, x: torch.Tensor, n_heads: int) -> None:
-    b, length, d = x.shape
-    d_head = d // n_heads
-    s = _as_tensor(call_student(split_heads, x, n_heads), "split_heads")
-    expected = cnn.split_heads(x, n_heads)
-    if _close(s, expected):
-        return
-    if tuple(s.shape) == (b, n_heads, length // n_heads, d) or _close(
-        s, x.view(b, n_heads, length // n_heads, d)
-    ):
-        fail(
-            "heads split along the sequence: each head got "
-            f"{length // n_heads} of the {length} positions with all "
-            f"{d} features; split the model (feature) dimension instead: view "
-            "as [B, T, h, d/h], then transpose(1, 2)."
+def _split_shapes() -> list[tuple[int, int, int, int]]:
+    """(B, T, d, h): fixed shapes (T = h, h = 1, d/h = 1, h = d/h, T = d/h),
+    then random ones.
+    """
+    shapes = [
+        (2, 6, 12, 3),
+        (1, 5, 8, 2),
+        (2, 4, 12, 4),
+        (1, 3, 5, 1),
+        (3, 1, 6, 6),
+        (2, 5, 9, 3),
+        (1, 4, 8, 2),
+    ]
+    g = _gen(7)
+    for _ in range(6):
+        b, t, h, d_head = torch.randint(1, 5, (4,), generator=g).tolist()
+        shapes.append((b, t, h * d_head, h))
+    return shapes
+
+
+def _split_cases() -> list[Case]:
+    g = _gen(8)
+    cases = []
+    for i, (b, t, d, h) in enumerate(_split_shapes()):
+        # the first: distinct integers, which show any mix-up at a glance
+        x = (
+            torch.arange(b * t * d, dtype=torch.float32).view(b, t, d)
+            if i == 0
+            else torch.randn(b, t, d, generator=g)
         )
-    if tuple(s.shape) == (b, length, n_heads, d_head):
+        cases.append(Case(f"x of shape {(b, t, d)} with {h} heads", (x, h)))
+    return cases
+
+
+def _merge_cases() -> list[Case]:
+    cases = []
+    for case in _split_cases():
+        heads = cnn.split_heads(*case.args)
+        cases.append(Case(f"heads of shape {tuple(heads.shape)}", (heads,)))
+    return cases
+
+
+def _split_along_sequence(x, n_heads):
+    b, t, d = x.shape
+    return x.view(b, n_heads, t // n_heads, d)
+
+
+def _split_no_transpose(x, n_heads):
+    b, t, d = x.shape
+    return x.view(b, t, n_heads, d // n_heads)
+
+
+def _probe_split(split_heads, case: Case) -> None:
+    """On the first case: the shape [B, h, T, d/h], with the two usual wrong
+    shapes named when they are what the student returned.
+    """
+    x, h = case.args
+    s = as_tensor(call_student(split_heads, x.clone(), h), "split_heads")
+    expected = cnn.split_heads(x, h)
+    if s.shape == expected.shape:
+        return
+    b, t, d = x.shape
+    if _close(s, _split_along_sequence(x, h)):
+        fail(
+            f"heads split along the sequence: each head got {t // h} of the "
+            f"{t} positions with all {d} features; split the model (feature) "
+            "dimension instead: view as [B, T, h, d/h], then transpose(1, 2)."
+        )
+    if _close(s, _split_no_transpose(x, h)):
         fail(
             "split_heads returns [B, T, h, d/h]: move the head axis in front "
-            "of the positions with transpose(1, 2) "
-            "to get [B, h, T, d/h]."
-        )
-    if tuple(s.shape) != tuple(expected.shape):
-        fail(
-            f"split_heads(x, {n_heads}) for x of shape {tuple(x.shape)} "
-            f"returned shape {tuple(s.shape)}; expected "
-            f"{tuple(expected.shape)} ([B, h, T, d/h])."
-        )
-    if _close(s, x.reshape(b, n_heads, length, d_head)):
-        fail(
-            "split_heads has the right shape but mixes tokens: reshaping [B, "
-            "T, d] straight to [B, h, T, d/h] puts "
-            "features of different positions into one head; view as [B, T, h, "
-            "d/h] first, then transpose(1, 2)."
+            "of the positions with transpose(1, 2) to get [B, h, T, d/h]."
         )
     fail(
-        "split_heads has the right shape but wrong contents: head h must hold "
-        f"features h*{d_head} to "
-        f"(h+1)*{d_head}-1 of every token (x.view(B, T, h, d/h).transpose(1, "
-        "2))."
+        f"split_heads(x, {h}) for x of shape {tuple(x.shape)} returned shape "
+        f"{tuple(s.shape)}; expected {tuple(expected.shape)} ([B, h, T, d/h])."
     )
 
 
-def _check_merge(merge_heads, x: torch.Tensor, n_heads: int) -> None:
-    b, length, d = x.shape
-    split = cnn.split_heads(x, n_heads)  # the correct split
-    m = _as_tensor(call_student(merge_heads, split.clone()), "merge_heads")
-    if _close(m, x):
-        return
-    if tuple(m.shape) != (b, length, d):
-        fail(
-            f"merge_heads returned shape {tuple(m.shape)} for heads of shape "
-            f"{tuple(split.shape)}; it should give "
-            f"back [B, T, d] = {(b, length, d)} by concatenating the heads of "
-            "each token."
+_SPLIT_DIAGNOSES = [
+    (
+        "split_heads has the right shape but mixes tokens: reshaping [B, T, d] "
+        "straight to [B, h, T, d/h] puts features of different positions "
+        "into one head; view as [B, T, h, d/h] first, then transpose(1, 2).",
+        lambda x, h: x.reshape(x.shape[0], h, x.shape[1], x.shape[2] // h),
+    ),
+]
+
+
+def _explain_split(case, args, expected, got) -> str:
+    x, h = case.args
+    s = as_tensor(got, "split_heads")
+    if s.shape != expected.shape:
+        return (
+            f"split_heads(x, {h}) for {case.label} returned shape "
+            f"{tuple(s.shape)}; expected {tuple(expected.shape)} "
+            "([B, h, T, d/h])."
         )
-    if _close(m, split.reshape(b, length, d)):
-        fail(
-            "merge does not invert split: reshaping [B, h, T, d/h] straight to "
-            "[B, T, d] mixes tokens; transpose(1, 2) "
-            "back to [B, T, h, d/h] first, then reshape."
-        )
-    fail(
-        "merge does not invert split: merge_heads(split_heads(x)) must give x "
-        "back (each token's head outputs side by side)."
+    d_head = x.shape[-1] // h
+    return (
+        f"split_heads has the right shape but wrong contents for "
+        f"{case.label} ({_first_difference(expected, s)}): head i must hold "
+        f"features i*{d_head} to (i+1)*{d_head}-1 of every token "
+        "(x.view(B, T, h, d/h).transpose(1, 2))."
     )
 
 
-def check_split_merge(split_heads, merge_heads) -> None:
-    """Check ``split_heads(x, n_heads)`` ([B, T, d] -> [B, h, T, d/h]) and
-    ``merge_heads`` (the inverse), then use them in a multi-head attention and
-    compare with ``torch.nn.MultiheadAttention``."""
-    # distinct values show any mix-up
-    x = torch.arange(2 * 6 * 12, dtype=torch.float32).view(2, 6, 12)
-    _check_split(split_heads, x, 3)
-    _check_merge(merge_heads, x, 3)
-    x2 = torch.randn(1, 5, 8, generator=_gen(7))
-    _check_split(split_heads, x2, 2)
-    _check_merge(merge_heads, x2, 2)
-    round_trip = _as_tensor(
-        call_student(
-            merge_heads,
-            _as_tensor(call_student(split_heads, x, 4), "split_heads"),
-        ),
-        "merge_heads",
-    )
-    if not _close(round_trip, x):
-        fail(
-            "merge does not invert split: merge_heads(split_heads(x, 4)) "
-            "differs from x."
+def _explain_merge(case, args, expected, got) -> str:
+    (heads,) = case.args
+    m = as_tensor(got, "merge_heads")
+    if m.shape != expected.shape:
+        return (
+            f"merge_heads returned shape {tuple(m.shape)} for {case.label}; "
+            f"it should give back [B, T, d] = {tuple(expected.shape)} by "
+            "concatenating the heads of each token."
         )
+    return (
+        f"merge does not invert split on {case.label} "
+        f"({_first_difference(expected, m)}): merge_heads(split_heads(x)) "
+        "must give x back (each token's head outputs side by side)."
+    )
 
-    # multi-head attention with the student's split/merge against PyTorch's
-    # module
-    torch.manual_seed(0)
+
+_MERGE_DIAGNOSES = [
+    (
+        "merge does not invert split: reshaping [B, h, T, d/h] straight to "
+        "[B, T, d] mixes tokens; transpose(1, 2) back to [B, T, h, d/h] "
+        "first, then reshape.",
+        lambda x: x.reshape(x.shape[0], x.shape[2], -1),
+    ),
+]
+
+
+def _check_with_torch_mha(split_heads, merge_heads) -> None:
+    """Multi-head attention built with the student's split and merge equals
+    ``torch.nn.MultiheadAttention`` (the exercise promises this check).
+    """
     d, h = 12, 3
-    mha = torch.nn.MultiheadAttention(d, h, batch_first=True).eval()
-    x3 = torch.randn(2, 6, d, generator=_gen(11))
+    with torch.random.fork_rng():  # leave the student's own seed alone
+        torch.manual_seed(0)
+        mha = torch.nn.MultiheadAttention(d, h, batch_first=True).eval()
+    x = torch.randn(2, 6, d, generator=_gen(11))
     with torch.no_grad():
         w_q, w_k, w_v = mha.in_proj_weight.split(d)
         b_q, b_k, b_v = mha.in_proj_bias.split(d)
-        q = call_student(split_heads, x3 @ w_q.T + b_q, h)
-        k = call_student(split_heads, x3 @ w_k.T + b_k, h)
-        v = call_student(split_heads, x3 @ w_v.T + b_v, h)
+        q, k, v = (
+            call_student(split_heads, x @ w.T + bias, h)
+            for w, bias in ((w_q, b_q), (w_k, b_k), (w_v, b_v))
+        )
         heads = F.scaled_dot_product_attention(q, k, v)
         ours = mha.out_proj(call_student(merge_heads, heads))
-        ref, _ = mha(x3, x3, x3)
+        ref, _ = mha(x, x, x)
     # one attention with its projections (CONTRIBUTING.md)
     if not _close(ours, ref, atol=1e-5):
         fail(
             "with your split_heads and merge_heads, multi-head attention "
             "differs from torch.nn.MultiheadAttention."
         )
+
+
+def check_split_merge(split_heads, merge_heads) -> None:
+    """Check ``split_heads(x, n_heads)`` ([B, T, d] -> [B, h, T, d/h]) and
+    ``merge_heads`` (the inverse), each against the reference, then use them
+    in a multi-head attention and compare with
+    ``torch.nn.MultiheadAttention``."""
+    split_cases, merge_cases = _split_cases(), _merge_cases()
+    _probe_split(split_heads, split_cases[0])
+    compare_with_reference(
+        split_heads,
+        cnn.split_heads,
+        split_cases,
+        name="split_heads",
+        diagnoses=_SPLIT_DIAGNOSES,
+        same=_same_tensor,
+        explain=_explain_split,
+    )
+    compare_with_reference(
+        merge_heads,
+        cnn.merge_heads,
+        merge_cases,
+        name="merge_heads",
+        diagnoses=_MERGE_DIAGNOSES,
+        same=_same_tensor,
+        explain=_explain_merge,
+    )
+    _check_with_torch_mha(split_heads, merge_heads)
     passed("split_heads and merge_heads")
 
 
@@ -460,6 +620,7 @@ def check_split_merge(split_heads, merge_heads) -> None:
 # -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=32)  # each wrong answer is compared with every variant
 def _sinusoid_variants(max_len: int, d_model: int) -> dict[str, torch.Tensor]:
     pos = torch.arange(max_len, dtype=torch.float64)[:, None]
     i = torch.arange(0, d_model, 2, dtype=torch.float64)
@@ -521,31 +682,82 @@ _SINUSOID_MESSAGES = {
 }
 
 
+_SINUSOID_MESSAGES = {
+    "swapped": (
+        "sine and cosine are swapped: the even columns 2i hold sin(pos /"
+        " 10000^(2i/d_model)), the odd columns 2i+1 the cosine."
+    ),
+    "concatenated": (
+        "you put all the sines first and all the cosines after; interleave"
+        " them: column 2i is the sine and column 2i+1 the cosine of the same"
+        " frequency (pe[:, 0::2] and pe[:, 1::2])."
+    ),
+    "exponent i": (
+        "the exponent should be 2i/d_model for the i-th pair (i = 0 .."
+        " d_model/2 - 1), not i/d_model: use torch.arange(0, d_model, 2) /"
+        " d_model."
+    ),
+    "column frequency": (
+        "each sin/cos pair must share one frequency: columns 2i and 2i+1 both"
+        " use 10000^(2i/d_model), not 10000^(column/d_model)."
+    ),
+    "positions from 1": (
+        "positions start at 0: the first row is sin(0) = 0 and cos(0) = 1"
+        " alternating."
+    ),
+}
+
+
+def _sinusoid_variant(kind: str):
+    return lambda max_len, d_model: _sinusoid_variants(max_len, d_model)[kind]
+
+
+def _sinusoid_cases() -> list[Case]:
+    """Fixed sizes (one position, one pair of columns, a wide model), then
+    random ones; max_len stays <= 64, where float32 angles are within 1e-5.
+    """
+    sizes = [(50, 16), (7, 4), (1, 2), (1, 8), (3, 2), (10, 512), (64, 6)]
+    g = _gen(12)
+    for _ in range(5):
+        max_len = int(torch.randint(1, 41, (1,), generator=g))
+        sizes.append(
+            (max_len, 2 * int(torch.randint(1, 17, (1,), generator=g)))
+        )
+    return [Case(f"sinusoidal_encoding{size}", size) for size in sizes]
+
+
+def _explain_sinusoid(case, args, expected, got) -> str:
+    max_len, d_model = case.args
+    pe = as_tensor(got, "sinusoidal_encoding")
+    if pe.shape != expected.shape:
+        return (
+            f"sinusoidal_encoding({max_len}, {d_model}) has shape "
+            f"{tuple(pe.shape)}; it should be [{max_len}, {d_model}]: one row "
+            "per position, one column per dimension."
+        )
+    diff = (pe.double() - expected).abs().nan_to_num(math.inf).max().item()
+    return (
+        f"sinusoidal_encoding({max_len}, {d_model}) differs from the formula "
+        f"by up to {diff:.3g}: PE[pos, 2i] = sin(pos / 10000^(2i/d_model)), "
+        "PE[pos, 2i+1] = cos(pos / 10000^(2i/d_model))."
+    )
+
+
 def check_sinusoidal_encoding(fn) -> None:
     """Check ``fn(max_len, d_model) -> [max_len, d_model]`` against the formula
     of Vaswani et al. (2017).
     """
     name = "sinusoidal_encoding"
-    for max_len, d_model in ((50, 16), (7, 4)):
-        pe = _as_tensor(call_student(fn, max_len, d_model), name)
-        variants = _sinusoid_variants(max_len, d_model)
-        if tuple(pe.shape) != (max_len, d_model):
-            fail(
-                f"{name}({max_len}, {d_model}) has shape {tuple(pe.shape)}; it "
-                f"should be [{max_len}, {d_model}]: one "
-                "row per position, one column per dimension."
-            )
-        # float32 angles up to 49 rad: off by ~50 u = 3e-6 at most
-        if _close(pe, variants["correct"]):
-            continue
-        for key, message in _SINUSOID_MESSAGES.items():
-            if _close(pe, variants[key]):
-                fail(message)
-        diff = (pe.double() - variants["correct"]).abs().max().item()
-        fail(
-            f"{name}({max_len}, {d_model}) differs from the formula by up to "
-            f"{diff:.3g}: PE[pos, 2i] = "
-            "sin(pos / 10000^(2i/d_model)), PE[pos, 2i+1] = cos(pos / "
-            "10000^(2i/d_model))."
-        )
+    compare_with_reference(
+        fn,
+        _sinusoid_variant("correct"),
+        _sinusoid_cases(),
+        name=name,
+        diagnoses=[
+            (message, _sinusoid_variant(kind))
+            for kind, message in _SINUSOID_MESSAGES.items()
+        ],
+        same=_same_tensor,
+        explain=_explain_sinusoid,
+    )
     passed(name)

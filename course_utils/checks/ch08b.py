@@ -1,10 +1,13 @@
 """Checkers for the exercises of chapter 8, second half (search,
 summarization, generation).
 
-Each checker runs the student's function on small cases whose answers come
-from an independent reference (:mod:`course_utils.search` for recall@k, a few
-lines of torch for the centroid, plain counting for distinct-n) and, when the
-answer is wrong, compares it with what each typical wrong answer would give.
+Each checker first compares the student's function with an independent
+reference (:mod:`course_utils.search` for recall@k, a few lines of torch for
+the centroid, plain counting for distinct-n) on fixed cases and on cases
+drawn from a seeded generator (k larger than a ranking, one query, one
+sentence, texts shorter than n, empty texts, repeats). Only then does it
+name a mistake, and only one that, written as a function, gives the
+student's output on every case; otherwise it says which input differed.
 
 Definitions used (stated in the exercise notebook as well):
 
@@ -18,24 +21,75 @@ Definitions used (stated in the exercise notebook as well):
 
 from __future__ import annotations
 
-import math
+import random
 
 import torch
 
 from course_utils import search
-from . import as_tensor, call_student, fail, passed, tensors_close
+from course_utils.errors import CheckFailed
+
+from . import Case, as_tensor, compare_with_reference, fail, passed
+from .ch08a import screened
+
+
+def _number(result, *args) -> float:
+    """The student's result as a float, or one sentence about what came
+    back instead."""
+    if isinstance(result, torch.Tensor) and result.numel() == 1:
+        return float(result)
+    if isinstance(result, (list, tuple)) or (
+        isinstance(result, torch.Tensor) and result.numel() > 1
+    ):
+        fail(
+            "your function returned one value per query or text; return a "
+            "single number over all of them."
+        )
+    if isinstance(result, (str, bytes)):
+        fail(
+            f"your function returned the text {result!r:.40}; return a "
+            "single number (a float)."
+        )
+    try:
+        return float(result)
+    except (TypeError, ValueError):
+        fail(
+            f"your function returned a {type(result).__name__}; return a "
+            "single number (a float)."
+        )
+
+
+def _compare_or_hint(student, reference, cases, name, diagnoses, hints):
+    """:func:`compare_with_reference`, and where it names no mistake, the
+    first of ``hints`` (``(message, test(results))``) that applies to the
+    student's results: a rule any right answer keeps (a recall between 0
+    and 1), said before the generic message.
+    """
+    results = []
+
+    def recorded(*args, **kwargs):
+        results.append(student(*args, **kwargs))
+        return results[-1]
+
+    try:
+        compare_with_reference(
+            recorded, reference, cases, name=name, diagnoses=diagnoses
+        )
+    except CheckFailed as err:
+        # only where every call returned and no mistake was named
+        if str(err).startswith(f"{name} gives a different result"):
+            for message, test in hints:
+                if test(results):
+                    fail(message)
+        raise
+
 
 # ------------------------------------------------------------------------------
-# ---------------
 # recall@k
 # ------------------------------------------------------------------------------
-# ---------------
 
 RECALL_CASES = [
     # (rankings, relevant, k). In the first case every typical mistake gives a
-    # different value from the answer
-    # and from each other (found by search), so the first failing case already
-    # names the mistake.
+    # different value from the answer and from each other
     (
         [
             ["d", "c", "b", "a", "f", "h"],
@@ -65,146 +119,148 @@ RECALL_CASES = [
         [["a"], ["d"], ["x"], ["g", "h"]],
         1,
     ),
+    # k larger than every ranking; a relevant id listed twice counts once
+    ([["a", "b", "c"], ["d"]], [["c", "c", "z"], ["d"]], 10),
+    # integer ids, an empty ranking
+    ([[3, 1, 2], []], [[2], [7, 8]], 2),
 ]
 
 
-def _number(result, what: str) -> float:
-    if isinstance(result, torch.Tensor) and result.numel() == 1:
-        return float(result)
-    if isinstance(result, (list, tuple)) or (
-        isinstance(result, torch.Tensor) and result.numel() > 1
-    ):
-        fail(
-            f"{what} returned one value per query; return a single number, the "
-            "mean over the queries."
-        )
-    try:
-        value = float(result)
-    except (TypeError, ValueError):
-        fail(
-            f"{what} returned a {type(result).__name__}; return a single "
-            "number (a float)."
-        )
-    return value
+def _random_recall_case(rng: random.Random) -> tuple:
+    ids = list(range(12))
+    rankings, relevant = [], []
+    for _ in range(rng.randint(1, 4)):
+        rankings.append(rng.sample(ids, rng.randint(1, 8)))
+        relevant.append(rng.sample(ids, rng.randint(1, 5)))
+    return rankings, relevant, rng.randint(1, 9)
 
 
-def _recall_mistakes(rankings, relevant, k) -> dict[str, float]:
-    def mean(values):
-        return sum(values) / len(values)
-
-    pairs = list(zip(rankings, relevant))
-    return {
-        "beyond k": mean(
-            [len(set(rel) & set(r)) / len(set(rel)) for r, rel in pairs]
-        ),
-        "divide by k": mean(
-            [len(set(rel) & set(r[:k])) / k for r, rel in pairs]
-        ),
-        "divide by min": mean(
-            [
-                len(set(rel) & set(r[:k])) / min(k, len(set(rel)))
-                for r, rel in pairs
-            ]
-        ),
-        "hit rate": mean(
-            [float(bool(set(rel) & set(r[:k]))) for r, rel in pairs]
-        ),
-        "sum": sum(
-            len(set(rel) & set(r[:k])) / len(set(rel)) for r, rel in pairs
-        ),
-        "pooled": sum(len(set(rel) & set(r[:k])) for r, rel in pairs)
-        / sum(len(set(rel)) for r, rel in pairs),
-        "k plus one": mean(
-            [
-                len(set(rel) & set(r[: k + 1])) / len(set(rel))
-                for r, rel in pairs
-            ]
-        ),
-        "k minus one": mean(
-            [
-                len(set(rel) & set(r[: k - 1])) / len(set(rel))
-                for r, rel in pairs
-            ]
-        ),
-    }
+def _recall_cases() -> list[Case]:
+    rng = random.Random(0)
+    cases = RECALL_CASES + [_random_recall_case(rng) for _ in range(40)]
+    return [
+        Case(f"rankings {r}, relevant {rel}, k={k}", (r, rel, k))
+        for r, rel, k in cases
+    ]
 
 
-_RECALL_MESSAGES = {
-    "beyond k": (
+def _per_query(count, divide, top=lambda k: k, average=True):
+    """A recall@k with its parts replaceable (for the mistakes):
+    ``count(ranked_top, relevant)``, ``divide(hits, ranked, relevant, k)``,
+    ``top(k)`` results looked at, mean or sum over the queries."""
+
+    def recall(rankings, relevant, k):
+        values = [
+            divide(count(list(r)[: max(top(k), 0)], rel), r, rel, k)
+            for r, rel in zip(rankings, relevant)
+        ]
+        return sum(values) / (len(values) if average else 1)
+
+    return recall
+
+
+def _hits(ranked, rel):
+    return len(set(rel) & set(ranked))
+
+
+def _by_relevant(hits, ranked, rel, k):
+    return hits / len(set(rel))
+
+
+def _pooled(rankings, relevant, k):
+    hits = sum(_hits(list(r)[:k], rel) for r, rel in zip(rankings, relevant))
+    return hits / sum(len(set(rel)) for rel in relevant)
+
+
+_RECALL_DIAGNOSES = [
+    (
         "you counted relevant ids found anywhere in the ranking: only the "
-        "first k results count (use ranked[:k])."
+        "first k results count (use ranked[:k]).",
+        _per_query(_hits, _by_relevant, top=lambda k: 10**9),
     ),
-    "divide by k": (
+    (
         "you divided the hits by k, which is precision@k: recall divides by "
-        "the number of relevant ids of the query, len(relevant[q])."
+        "the number of relevant ids of the query, len(set(relevant[q])).",
+        _per_query(_hits, lambda h, r, rel, k: h / k),
     ),
-    "divide by min": (
+    (
         "you divided by min(k, number of relevant ids): recall@k divides by "
-        "the number of relevant ids of the query, even when k is smaller."
+        "the number of relevant ids of the query, even when k is smaller.",
+        _per_query(_hits, lambda h, r, rel, k: h / min(k, len(set(rel)))),
     ),
-    "hit rate": (
+    (
+        "you divided by the number of results looked at, len(ranked[:k]) "
+        "(a precision): recall divides by the number of relevant ids of the "
+        "query.",
+        _per_query(
+            _hits, lambda h, r, rel, k: h / len(r[:k]) if len(r) else 0.0
+        ),
+    ),
+    (
+        "you divided by len(relevant[q]), which counts an id listed twice "
+        "twice: divide by the number of distinct relevant ids, "
+        "len(set(relevant[q])).",
+        _per_query(_hits, lambda h, r, rel, k: h / len(rel)),
+    ),
+    (
         "you gave each query 1 when any relevant id is in the top k (the hit "
         "rate): count how many of its relevant ids are there and divide by "
-        "their number."
+        "their number.",
+        _per_query(
+            lambda top, rel: float(bool(set(rel) & set(top))),
+            lambda h, r, rel, k: h,
+        ),
     ),
-    "sum": (
-        "you added up the recall of the queries without averaging: divide the "
-        "sum by the number of queries."
+    (
+        "you added up the recall of the queries without averaging: divide "
+        "the sum by the number of queries.",
+        _per_query(_hits, _by_relevant, average=False),
     ),
-    "pooled": (
+    (
         "you pooled the hits of all queries and divided by all relevant ids "
-        "together: compute the recall of each query first, then take the mean "
-        "over the queries, so that every query counts equally."
+        "together: compute the recall of each query first, then take the "
+        "mean over the queries, so that every query counts equally.",
+        _pooled,
     ),
-    "k plus one": (
-        "you counted the first k + 1 results: ranked[:k] holds exactly k ids "
-        "(slices stop before the end)."
+    (
+        "you counted the first k + 1 results: ranked[:k] holds exactly k "
+        "ids (slices stop before the end).",
+        _per_query(_hits, _by_relevant, top=lambda k: k + 1),
     ),
-    "k minus one": (
-        "you counted only the first k - 1 results: ranked[:k] holds exactly k "
-        "ids."
+    (
+        "you counted only the first k - 1 results: ranked[:k] holds exactly "
+        "k ids.",
+        _per_query(_hits, _by_relevant, top=lambda k: k - 1),
     ),
-}
+]
 
 
 def check_recall_at_k(recall_at_k) -> None:
     """Check ``recall_at_k(rankings, relevant, k) -> float`` (the mean over
     queries)."""
-    for rankings, relevant, k in RECALL_CASES:
-        args = ([list(r) for r in rankings], [list(r) for r in relevant], k)
-        value = _number(
-            call_student(recall_at_k, *args, name="recall_at_k"), "recall_at_k"
-        )
-        expected = search.recall_at_k(rankings, relevant, k)
-        if math.isclose(value, expected, abs_tol=1e-9):
-            continue
-        for name, wrong in _recall_mistakes(rankings, relevant, k).items():
-            if not math.isclose(wrong, expected, abs_tol=1e-9) and math.isclose(
-                value, wrong, abs_tol=1e-9
-            ):
-                fail(_RECALL_MESSAGES[name])
-        if value > 1 + 1e-9 or value < 0:
-            fail(
-                f"recall_at_k returned {value:.3f}, but a recall lies between "
-                "0 and 1: check the division."
+    _compare_or_hint(
+        screened(recall_at_k, _number),
+        search.recall_at_k,
+        _recall_cases(),
+        "recall_at_k",
+        _RECALL_DIAGNOSES,
+        [
+            (
+                "recall_at_k returned a value outside [0, 1], but a recall "
+                "lies between 0 and 1: check the division.",
+                lambda values: any(not 0 <= v <= 1 + 1e-9 for v in values),
             )
-        fail(
-            f"recall_at_k gives {value:.4f} for k={k} on rankings {rankings} "
-            f"with relevant ids {relevant}, but the mean recall is "
-            f"{expected:.4f}: for each query, count its relevant ids among the "
-            "first k, divide by its number of relevant ids, then average."
-        )
+        ],
+    )
     passed("recall_at_k")
 
 
 # ------------------------------------------------------------------------------
-# ---------------
 # centroid scores
 # ------------------------------------------------------------------------------
-# ---------------
 
 
-def _centroid_cases():
+def _fixed_centroid_inputs():
     g = torch.Generator().manual_seed(0)
     # rows of very different lengths, more sentences than dimensions, and the
     # reverse
@@ -218,6 +274,34 @@ def _centroid_cases():
         + 0.5
     )
     yield torch.randn(7, 4, generator=g) + 1.0
+    yield torch.tensor([[3.0, 4.0]])  # one sentence: its score is 1
+    yield torch.tensor([[1.0, 0.0], [0.0, 5.0]])  # a square case, n = dim
+
+
+def _random_centroid_input(g: torch.Generator) -> torch.Tensor:
+    """Rows of random lengths around a shared direction (so that the
+    centroid is far from zero and the cosines well defined)."""
+    n = int(torch.randint(1, 9, (1,), generator=g))
+    d = int(torch.randint(1, 9, (1,), generator=g))
+    lengths = torch.exp(torch.randn(n, 1, generator=g) * 1.5)
+    rows = torch.randn(n, d, generator=g) + 1.5 * torch.randn(d, generator=g)
+    while float((rows / rows.norm(dim=1, keepdim=True)).mean(0).norm()) < 0.3:
+        rows = rows + torch.ones(d)
+    return rows * lengths
+
+
+def _centroid_cases() -> list[Case]:
+    g = torch.Generator().manual_seed(0)
+    inputs = list(_fixed_centroid_inputs())
+    inputs += [_random_centroid_input(g) for _ in range(30)]
+    return [
+        Case(
+            f"embeddings of shape {tuple(E.shape)}: "
+            f"{[[round(x, 2) for x in row] for row in E.tolist()]}",
+            (E,),
+        )
+        for E in inputs
+    ]
 
 
 def _unit(x, dim=1):
@@ -230,189 +314,273 @@ def _reference_centroid(E):
     return U @ (c / c.norm())
 
 
-def _centroid_mistakes(E) -> dict[str, torch.Tensor]:
-    E = E.double()
-    U = _unit(E)
-    c = U.mean(dim=0)
-    raw_c = E.mean(dim=0)
-    return {
-        "no normalisation": E @ raw_c,
-        "centroid not normalised": U @ c,
-        "raw mean": U @ (raw_c / raw_c.norm()),
-        "distance": 1 - U @ (c / c.norm()),
-        "sum": U @ U.sum(dim=0),
-    }
+def _centroid(rows, centre, normalise_centre=True):
+    """A centroid score with its parts replaceable (for the mistakes):
+    ``rows(E)`` the vectors scored, ``centre(E)`` the centroid."""
+
+    def scores(E):
+        E = E.double()
+        c = centre(E)
+        return rows(E) @ (c / c.norm() if normalise_centre else c)
+
+    return scores
 
 
-_CENTROID_MESSAGES = {
-    "no normalisation": (
+_CENTROID_DIAGNOSES = [
+    (
         "you returned dot products with the mean of the raw vectors: scale "
         "every sentence vector to length 1 first, and the centroid too, so "
-        "that the scores are cosines."
+        "that the scores are cosines.",
+        _centroid(lambda E: E, lambda E: E.mean(0), normalise_centre=False),
     ),
-    "centroid not normalised": (
+    (
         "your scores are the cosines times the centroid's length: divide the "
         "centroid by its norm before the dot products (a cosine of a vector "
-        "with itself is 1)."
+        "with itself is 1).",
+        _centroid(_unit, lambda E: _unit(E).mean(0), normalise_centre=False),
     ),
-    "raw mean": (
+    (
         "you averaged the raw vectors, so long vectors pull the centroid "
         "towards them: average the unit vectors (each row divided by its "
-        "norm) instead."
+        "norm) instead.",
+        _centroid(_unit, lambda E: E.mean(0)),
     ),
-    "distance": (
+    (
+        "you scored the raw sentence vectors (dot products with the unit "
+        "centroid): scale every row to length 1 before the product too, so "
+        "that the scores are cosines.",
+        _centroid(lambda E: E, lambda E: _unit(E).mean(0)),
+    ),
+    (
+        "you scaled the columns to length 1 (norm over dim=0) instead of the "
+        "rows: each sentence vector is a row, so divide by "
+        "E.norm(dim=1, keepdim=True).",
+        _centroid(lambda E: _unit(E, 0), lambda E: _unit(E, 0).mean(0)),
+    ),
+    (
         "you returned 1 - cosine, a distance: return the similarity itself "
-        "(central sentences score high)."
+        "(central sentences score high).",
+        lambda E: 1 - _reference_centroid(E),
     ),
-    "sum": (
+    (
         "you used the sum of the unit vectors without normalising it: divide "
-        "the centroid by its norm."
+        "the centroid by its norm.",
+        _centroid(_unit, lambda E: _unit(E).sum(0), normalise_centre=False),
     ),
-}
+]
+
+
+def _scores_tensor(result, E) -> torch.Tensor:
+    """The student's scores as a tensor of shape [n], or one sentence about
+    the type or the shape."""
+    result = as_tensor(result, "centroid_scores")
+    n, d = E.shape
+    shape = tuple(result.shape)
+    if shape == (n,):
+        return result
+    if shape == (d,):
+        fail(
+            "you averaged over the wrong axis: the centroid is the mean over "
+            "the sentences (dim=0), and the result has one score per "
+            f"sentence, shape [{n}], not [{d}]."
+        )
+    if shape in {(n, 1), (1, n)}:
+        fail(
+            f"your result has shape {shape}: return a 1-D tensor of shape "
+            f"[{n}] (squeeze the extra axis)."
+        )
+    fail(
+        "centroid_scores should return one score per sentence, shape "
+        f"[{n}], for embeddings of shape {(n, d)}, but returned shape "
+        f"{shape}."
+    )
 
 
 def check_centroid_scores(centroid_scores) -> None:
     """Check ``centroid_scores(embeddings [n, dim]) -> [n]``."""
-    for E in _centroid_cases():
-        n, d = E.shape
-        E_in = E.clone()
-        result = as_tensor(
-            call_student(centroid_scores, E_in, name="centroid_scores"),
-            "centroid_scores",
-        )
-        if not torch.equal(E_in, E):
-            fail(
-                "centroid_scores changed its input in place: normalise into a "
-                "new tensor (E / norm, not E /= norm)."
-            )
-        if tuple(result.shape) != (n,):
-            if tuple(result.shape) == (d,):
-                fail(
-                    "you averaged over the wrong axis: the centroid is the "
-                    "mean over the sentences (dim=0), and the result has one "
-                    f"score per sentence, shape [{n}], not [{d}]."
-                )
-            if tuple(result.shape) in {(n, 1), (1, n)}:
-                fail(
-                    f"your result has shape {tuple(result.shape)}: return a "
-                    f"1-D tensor of shape [{n}] (squeeze the extra axis)."
-                )
-            fail(
-                "centroid_scores should return one score per sentence, shape "
-                f"[{n}], for embeddings of shape {(n, d)}, but returned shape "
-                f"{tuple(result.shape)}."
-            )
-        expected = _reference_centroid(E)
-        if tensors_close(result, expected, atol=1e-5):
-            continue
-        for name, wrong in _centroid_mistakes(E).items():
-            if tensors_close(result, wrong, atol=1e-5):
-                fail(_CENTROID_MESSAGES[name])
-        if (result.abs() > 1 + 1e-5).any():
-            fail(
+    student = screened(
+        centroid_scores,
+        _scores_tensor,
+        in_place="centroid_scores changed its input in place: normalise "
+        "into a new tensor (E / norm, not E /= norm).",
+    )
+    _compare_or_hint(
+        student,
+        _reference_centroid,
+        _centroid_cases(),
+        "centroid_scores",
+        _CENTROID_DIAGNOSES,
+        [
+            (
                 "some of your scores lie outside [-1, 1], which a cosine "
-                "cannot: normalise the sentence vectors and the centroid."
+                "cannot: normalise the sentence vectors and the centroid.",
+                lambda values: any(
+                    bool((v.abs() > 1 + 1e-5).any()) for v in values
+                ),
             )
-        fail(
-            "centroid_scores gives wrong values for embeddings of shape "
-            f"{(n, d)}: score i should be the cosine of unit vector i with "
-            "the mean of all unit vectors."
-        )
+        ],
+    )
     passed("centroid_scores")
 
 
 # ------------------------------------------------------------------------------
-# ---------------
 # distinct-n
 # ------------------------------------------------------------------------------
-# ---------------
 
 DISTINCT_CASES = [
     (["the cat sat on the mat", "the cat sat on the hat"], 2),
     (["a a a a", "b a a b"], 1),
     (["to be or not to be", "to be", "not"], 2),
     (["I said it and I said it again", "again I said it"], 3),
+    # texts shorter than n, an empty text, and none long enough at all
+    (["one two", "", "three four five"], 3),
+    (["too short", "x"], 4),
+    ([], 2),
+    # spaces, a tab and a newline: text.split() takes any run of them
+    (["the  cat\tsat\non the mat ", " the cat sat"], 2),
 ]
 
-
-def _grams(text, n):
-    words = text.split()
-    return [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+_WORDS = "the cat sat on a mat and it was the end".split()
 
 
-def _reference_distinct(texts, n):
-    grams = [g for t in texts for g in _grams(t, n)]
+def _random_texts(rng: random.Random) -> tuple[list[str], int]:
+    """A few texts from a small vocabulary (so that n-grams repeat, within
+    and across texts), some shorter than n."""
+    texts = [
+        " ".join(
+            rng.choice(_WORDS[: rng.randint(2, 11)])
+            for _ in range(rng.randint(0, 9))
+        )
+        for _ in range(rng.randint(1, 4))
+    ]
+    return texts, rng.randint(1, 4)
+
+
+def _distinct_cases() -> list[Case]:
+    rng = random.Random(0)
+    cases = DISTINCT_CASES + [_random_texts(rng) for _ in range(40)]
+    return [Case(f"texts {t}, n={n}", (t, n)) for t, n in cases]
+
+
+def _grams(text, n, split=str.split, extra=0):
+    words = split(text)
+    return [tuple(words[i : i + n]) for i in range(len(words) - n + 1 + extra)]
+
+
+def _ratio(grams) -> float:
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
-def _distinct_mistakes(texts, n) -> dict[str, float]:
+def _reference_distinct(texts, n):
+    return _ratio([g for t in texts for g in _grams(t, n)])
+
+
+def _pooled_distinct(**how):
+    """distinct-n over all texts, with the n-gram extraction changed."""
+
+    def distinct(texts, n):
+        return _ratio([g for t in texts for g in _grams(t, n, **how)])
+
+    return distinct
+
+
+def _per_text_mean(texts, n):
+    values = [_ratio(_grams(t, n)) for t in texts if _grams(t, n)]
+    return sum(values) / len(values) if values else 0.0
+
+
+def _distinct_within_texts(texts, n):
+    grams = [_grams(t, n) for t in texts]
+    total = sum(len(g) for g in grams)
+    return sum(len(set(g)) for g in grams) / total if total else 0.0
+
+
+def _count(texts, n):
+    return float(len({g for t in texts for g in _grams(t, n)}))
+
+
+def _inverse(texts, n):
     grams = [g for t in texts for g in _grams(t, n)]
-    joined = _grams(" ".join(texts), n)
-    per_text = [
-        len(set(_grams(t, n))) / len(_grams(t, n))
-        for t in texts
-        if _grams(t, n)
-    ]
-    chars = [t[i : i + n] for t in texts for i in range(len(t) - n + 1)]
-    unigrams = [w for t in texts for w in t.split()]
-    return {
-        "crossing": len(set(joined)) / len(joined),
-        "per text": sum(per_text) / len(per_text),
-        "count": float(len(set(grams))),
-        "inverse": len(grams) / len(set(grams)),
-        "characters": len(set(chars)) / len(chars),
-        "unigrams": len(set(unigrams)) / len(unigrams),
-    }
+    return len(grams) / len(set(grams)) if grams else 0.0
 
 
-_DISTINCT_MESSAGES = {
-    "crossing": (
-        "you joined the texts before taking n-grams, so some n-grams run from "
-        "the end of one text into the next: take the n-grams of each text "
-        "separately, then pool them."
+def _characters(texts, n):
+    return _ratio([t[i : i + n] for t in texts for i in range(len(t) - n + 1)])
+
+
+_DISTINCT_DIAGNOSES = [
+    (
+        "you joined the texts before taking n-grams, so some n-grams run "
+        "from the end of one text into the next: take the n-grams of each "
+        "text separately, then pool them.",
+        lambda texts, n: _ratio(_grams(" ".join(texts), n)),
     ),
-    "per text": (
+    (
         "you averaged the distinct-n of each text: pool the n-grams of all "
         "texts and divide the number of distinct ones by the total, so that "
-        "repetition across texts counts."
+        "repetition across texts counts.",
+        _per_text_mean,
     ),
-    "count": (
+    (
+        "you counted the distinct n-grams of each text separately and added "
+        "them up, so an n-gram repeated in two texts counts twice: put the "
+        "n-grams of all texts into one set.",
+        _distinct_within_texts,
+    ),
+    (
         "you returned the number of distinct n-grams: divide it by the total "
-        "number of n-grams."
+        "number of n-grams.",
+        _count,
     ),
-    "inverse": (
+    (
         "you divided the total by the number of distinct n-grams: it is "
-        "distinct / total, between 0 and 1."
+        "distinct / total, between 0 and 1.",
+        _inverse,
     ),
-    "characters": (
+    (
         "you counted character n-grams: split each text into words "
-        "(text.split()) and take n words at a time."
+        "(text.split()) and take n words at a time.",
+        _characters,
     ),
-    "unigrams": (
+    (
         "you always counted single words: take n consecutive words, "
-        "tuple(words[i:i + n])."
+        "tuple(words[i:i + n]).",
+        lambda texts, n: _reference_distinct(texts, 1),
     ),
-}
+    (
+        "you split on single spaces (text.split(' ')), which keeps empty "
+        "strings and words with tabs or newlines: use text.split(), which "
+        "splits on any run of whitespace.",
+        _pooled_distinct(split=lambda t: t.split(" ")),
+    ),
+    (
+        "you missed the last n-gram of each text: a text of L words has "
+        "L - n + 1 n-grams, range(len(words) - n + 1).",
+        _pooled_distinct(extra=-1),
+    ),
+    (
+        "you took one n-gram too many per text (the last one is shorter "
+        "than n words): a text of L words has L - n + 1 n-grams, "
+        "range(len(words) - n + 1).",
+        _pooled_distinct(extra=1),
+    ),
+]
 
 
 def check_distinct_n(distinct_n) -> None:
     """Check ``distinct_n(texts, n) -> float``."""
-    for texts, n in DISTINCT_CASES:
-        value = _number(
-            call_student(distinct_n, list(texts), n, name="distinct_n"),
-            "distinct_n",
-        )
-        expected = _reference_distinct(texts, n)
-        if math.isclose(value, expected, abs_tol=1e-9):
-            continue
-        for name, wrong in _distinct_mistakes(texts, n).items():
-            if not math.isclose(wrong, expected, abs_tol=1e-9) and math.isclose(
-                value, wrong, abs_tol=1e-9
-            ):
-                fail(_DISTINCT_MESSAGES[name])
-        fail(
-            f"distinct_n gives {value:.4f} for n={n} on {texts}, but the "
-            f"answer is {expected:.4f}: the number of distinct word n-grams "
-            "divided by the number of word n-grams, over all texts."
-        )
+    _compare_or_hint(
+        screened(distinct_n, _number),
+        _reference_distinct,
+        _distinct_cases(),
+        "distinct_n",
+        _DISTINCT_DIAGNOSES,
+        [
+            (
+                "distinct_n returned a value outside [0, 1]; distinct / "
+                "total lies between 0 and 1 (0.0 when there are no n-grams).",
+                lambda values: any(not 0 <= v <= 1 + 1e-9 for v in values),
+            )
+        ],
+    )
     passed("distinct_n")

@@ -1,22 +1,39 @@
 """Checkers for the chapter 10 exercises (exercises/ch10_outlook.ipynb).
 
-``check_weat_effect_size`` compares the student's effect size with the reference
-on embeddings that are not normalised and lists of different sizes;
-``check_permutation_p_value`` compares the student's one-sided permutation
-p-value with the exact one (every split enumerated); ``check_gradient_x_input``
-compares the student's saliency scores with a reference on a small randomly
-initialised BERT classifier. On a mistake each one computes what the typical
-wrong answers give, to name it.
+``check_weat_effect_size`` and ``check_gradient_x_input`` compare the
+student's function with a reference on fixed and on generated inputs
+(embeddings that are not unit vectors, lists of different sizes down to one
+word; sequences of one token, right and left padding, every class) and name
+a mistake only when that mistake, written as a function, gives the
+student's output on every input.
+
+``check_permutation_p_value`` cannot compare values with a reference: the
+right answer is random. It requires instead that the function (1) gives the
+same p-value for two generators of the same seed and different ones for
+different seeds, (2) returns (1 + count) / (1 + n_permutations) with a whole
+count (so that n_permutations is checked exactly, not by luck), and (3) gives
+counts that a binomial distribution with the exact share of splits (every
+split enumerated) makes plausible, on every input. A mistake is named when
+its own exact distribution explains every result.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import torch
 
-from . import call_student, fail, passed
+from . import (
+    Case,
+    call_student,
+    compare_with_reference,
+    fail,
+    passed,
+    same_result,
+)
+from .ch08a import screened
 
 # ------------------------------------------------------------------------------
 # WEAT effect size
@@ -28,159 +45,186 @@ def _unit(M) -> np.ndarray:
     return M / np.linalg.norm(M, axis=1, keepdims=True)
 
 
-def _associations(
-    W, A, B, cosine: bool = True, mean: bool = True
-) -> np.ndarray:
+def _associations(W, A, B, cosine=True, mean=True, unit_w=True):
+    """s(w, A, B) for every row of W; the switches are the mistakes."""
     if cosine:
-        W, A, B = _unit(W), _unit(A), _unit(B)
+        W, A, B = (
+            (_unit(W) if unit_w else np.asarray(W, float)),
+            _unit(A),
+            _unit(B),
+        )
     else:
         W, A, B = (np.asarray(M, dtype=np.float64) for M in (W, A, B))
-    if mean:
-        return (W @ A.T).mean(axis=1) - (W @ B.T).mean(axis=1)
-    return (W @ A.T).sum(axis=1) - (W @ B.T).sum(axis=1)
+    reduce = np.mean if mean else np.sum
+    return reduce(W @ A.T, axis=1) - reduce(W @ B.T, axis=1)
 
 
-def _effect_size_variants(X, Y, A, B) -> dict:
-    """The reference effect size and what the typical mistakes give, each with
-    the message that names it.
-    """
-    sx, sy = _associations(X, A, B), _associations(Y, A, B)
-    both = np.concatenate([sx, sy])
-    diff = sx.mean() - sy.mean()
+def _effect(spread="both", sign=1, numerator=np.mean, **assoc):
+    """An effect size with its parts replaceable: ``spread`` the
+    denominator, ``numerator`` the reduction over X and over Y."""
+
+    def d(X, Y, A, B):
+        sx, sy = (
+            _associations(X, A, B, **assoc),
+            _associations(Y, A, B, **assoc),
+        )
+        diff = sign * (numerator(sx) - numerator(sy))
+        with np.errstate(all="ignore"):  # one-word lists: ddof=1 gives nan
+            return float(diff / _SPREADS[spread](sx, sy))
+
+    return d
+
+
+def _pooled_within(sx, sy):
     n_x, n_y = len(sx), len(sy)
-    pooled_within = np.sqrt(
-        ((n_x - 1) * sx.var(ddof=1) + (n_y - 1) * sy.var(ddof=1))
-        / (n_x + n_y - 2)
-    )
-    sxd, syd = (
-        _associations(X, A, B, cosine=False),
-        _associations(Y, A, B, cosine=False),
-    )
-    sxs, sys_ = (
-        _associations(X, A, B, mean=False),
-        _associations(Y, A, B, mean=False),
-    )
-    return {
-        "reference": diff / both.std(ddof=1),
-        "sign": (
-            -diff / both.std(ddof=1),
-            "the sign is flipped: d is positive when X is closer to A "
-            "(and Y to B). Compute "
-            "mean s(x) - mean s(y), with s(w) = mean cos(w, A) - mean "
-            "cos(w, B).",
-        ),
-        "dot": (
-            (sxd.mean() - syd.mean()) / np.concatenate([sxd, syd]).std(ddof=1),
-            "you used dot products, but these embeddings are not unit "
-            "vectors: use the cosine similarity "
-            "(divide each row by its norm first).",
-        ),
-        "population std": (
-            diff / both.std(ddof=0),
-            "you divided by the population standard deviation "
-            "(ddof=0); the chapter's effect size "
-            "uses the sample standard deviation, np.std(..., "
-            "ddof=1).",
-        ),
-        "std of X": (
-            diff / sx.std(ddof=1),
-            "the denominator is the standard deviation of s(w) over "
-            "ALL target words, X and Y together, "
-            "not over X alone.",
-        ),
-        "std of X (ddof 0)": (
-            diff / sx.std(ddof=0),
-            "the denominator is the standard deviation of "
-            "s(w) over ALL target words, X and Y "
-            "together (with ddof=1), not over X alone.",
-        ),
-        "pooled within": (
-            diff / pooled_within,
-            "you used Cohen's pooled within-group standard "
-            "deviation; WEAT divides by the standard "
-            "deviation over all target words X and Y together "
-            "(ddof=1).",
-        ),
-        "no division": (
-            diff,
-            "you returned the difference of the mean associations; "
-            "divide it by the standard deviation "
-            "of s(w) over all target words.",
-        ),
-        "sums in s": (
-            (sxs.mean() - sys_.mean())
-            / np.concatenate([sxs, sys_]).std(ddof=1),
-            "s(w, A, B) uses the MEAN cosine with A minus the MEAN "
-            "cosine with B; with lists of "
-            "different sizes, sums are not comparable.",
-        ),
-        "sums over targets": (
-            (sx.sum() - sy.sum()) / both.std(ddof=1),
-            "the numerator is the difference of the MEAN "
-            "associations of X and of Y (the test "
-            "statistic uses sums; the effect size uses "
-            "means).",
-        ),
-    }
+    within = (n_x - 1) * sx.var(ddof=1) + (n_y - 1) * sy.var(ddof=1)
+    return np.sqrt(within / (n_x + n_y - 2))
 
 
-def _effect_size_cases():
+_SPREADS = {
+    "both": lambda sx, sy: np.concatenate([sx, sy]).std(ddof=1),
+    "both ddof 0": lambda sx, sy: np.concatenate([sx, sy]).std(ddof=0),
+    "X": lambda sx, sy: sx.std(ddof=1),
+    "X ddof 0": lambda sx, sy: sx.std(ddof=0),
+    "within": _pooled_within,
+    "none": lambda sx, sy: 1.0,
+}
+
+_reference_effect = _effect()
+
+_EFFECT_DIAGNOSES = [
+    (
+        "the sign is flipped: d is positive when X is closer to A (and Y to "
+        "B). Compute mean s(x) - mean s(y), with s(w) = mean cos(w, A) - "
+        "mean cos(w, B).",
+        _effect(sign=-1),
+    ),
+    (
+        "you used dot products, but these embeddings are not unit vectors: "
+        "use the cosine similarity (divide each row by its norm first).",
+        _effect(cosine=False),
+    ),
+    (
+        "you normalised A and B but not the target words X and Y: a cosine "
+        "divides by both lengths, so scale every row of X and Y to length 1 "
+        "too.",
+        _effect(unit_w=False),
+    ),
+    (
+        "you divided by the population standard deviation (ddof=0); the "
+        "chapter's effect size uses the sample standard deviation, "
+        "np.std(..., ddof=1).",
+        _effect(spread="both ddof 0"),
+    ),
+    (
+        "the denominator is the standard deviation of s(w) over ALL target "
+        "words, X and Y together, not over X alone.",
+        _effect(spread="X"),
+    ),
+    (
+        "the denominator is the standard deviation of s(w) over ALL target "
+        "words, X and Y together (with ddof=1), not over X alone.",
+        _effect(spread="X ddof 0"),
+    ),
+    (
+        "you used Cohen's pooled within-group standard deviation; WEAT "
+        "divides by the standard deviation over all target words X and Y "
+        "together (ddof=1).",
+        _effect(spread="within"),
+    ),
+    (
+        "you returned the difference of the mean associations; divide it by "
+        "the standard deviation of s(w) over all target words.",
+        _effect(spread="none"),
+    ),
+    (
+        "s(w, A, B) uses the MEAN cosine with A minus the MEAN cosine with "
+        "B; with lists of different sizes, sums are not comparable.",
+        _effect(mean=False),
+    ),
+    (
+        "the numerator is the difference of the MEAN associations of X and "
+        "of Y (the test statistic uses sums; the effect size uses means).",
+        _effect(numerator=np.sum),
+    ),
+]
+
+
+def _effect_inputs():
+    """(X, Y, A, B): near their attribute direction or not, of random
+    lengths (cosines differ from dot products), lists of 1 to 7 words."""
     rng = np.random.default_rng(0)
     dim = 12
     directions = rng.normal(size=(2, dim))
 
-    def group(direction, n, spread):
-        vectors = directions[direction] + spread * rng.normal(size=(n, dim))
-        # different lengths: cosines differ from dot products
+    def group(direction, n, spread, d=dim):
+        vectors = directions[direction][:d] + spread * rng.normal(size=(n, d))
         return vectors * rng.uniform(0.3, 4.0, size=(n, 1))
 
-    # X near A, Y near B, lists of four different sizes: a clear positive effect
+    # X near A, Y near B, lists of four different sizes: a clear effect
     yield group(0, 5, 1.0), group(1, 7, 1.0), group(0, 4, 1.0), group(1, 6, 1.0)
     # no structure at all: a small effect of either sign
-    yield (
-        rng.normal(size=(6, dim)) * 2,
-        rng.normal(size=(4, dim)),
-        rng.normal(size=(3, dim)),
-        rng.normal(size=(5, dim)),
+    yield tuple(
+        rng.normal(size=(n, dim)) * s
+        for n, s in ((6, 2), (4, 1), (3, 1), (5, 1))
     )
+    # one word in X, in A and in B
+    yield group(0, 1, 1.0), group(1, 4, 1.0), group(0, 1, 0.5), group(1, 1, 0.5)
+    for _ in range(12):
+        d = int(rng.integers(2, 13))
+        sizes = rng.integers(1, 8, size=4)
+        sizes[:2] = np.maximum(sizes[:2], [1, 2])
+        spread = float(rng.uniform(0.5, 3.0))
+        yield tuple(
+            group(k % 2, int(n), spread, d) for k, n in enumerate(sizes)
+        )
+
+
+def _effect_cases() -> list[Case]:
+    return [
+        Case(
+            f"X, Y, A, B of {len(X)}, {len(Y)}, {len(A)} and {len(B)} words "
+            f"in {X.shape[1]} dimensions (input {k})",
+            (X, Y, A, B),
+        )
+        for k, (X, Y, A, B) in enumerate(_effect_inputs())
+    ]
+
+
+def _one_number(result, *args) -> float:
+    """The student's result as a float, or one sentence about its type."""
+    if isinstance(result, (str, bytes, list, tuple, dict)):
+        fail(
+            f"your function returned a {type(result).__name__}; return one "
+            "number (a float)."
+        )
+    try:
+        return float(result)
+    except (TypeError, ValueError):
+        fail(
+            f"your function returned {type(result).__name__} {result!r:.60}; "
+            "return one number (a float)."
+        )
+
+
+def _same_effect(expected, got) -> bool:
+    # atol: d near 0 (input 1, d = 0.013) from a float32 student is 1.5e-7
+    # off; the mistakes differ by more than 5e-4
+    return same_result(expected, got, atol=1e-5, rtol=1e-5)
 
 
 def check_weat_effect_size(weat_effect_size) -> None:
     """``weat_effect_size(X, Y, A, B)``: the WEAT effect size for embedding
     matrices [n, dim] (not normalised).
     """
-    for X, Y, A, B in _effect_size_cases():
-        got = call_student(
-            weat_effect_size,
-            X.copy(),
-            Y.copy(),
-            A.copy(),
-            B.copy(),
-            name="weat_effect_size",
-        )
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            fail(
-                f"weat_effect_size returned {type(got).__name__} {got!r}; "
-                "return one number (a float)."
-            )
-        variants = _effect_size_variants(X, Y, A, B)
-        true = variants.pop("reference")
-        # atol: d is a difference of mean cosines over their spread; near 0
-        # (second case, d = 0.013) a float32 student is 1.5e-7 off, more than
-        # rtol allows; the mistakes differ by more than 5e-4
-        if np.isclose(got, true, rtol=1e-5, atol=1e-5):
-            continue
-        for value, message in variants.values():
-            if np.isclose(got, value, rtol=1e-5, atol=1e-5):
-                fail(f"Expected d = {true:.4f}, got {got:.4f}: {message}")
-        fail(
-            f"Expected d = {true:.4f}, got {got:.4f}. Check each step: cosines "
-            "of unit vectors, s(w) as the "
-            "difference of two means, then (mean over X - mean over Y) / std "
-            "over X and Y together (ddof=1)."
-        )
+    compare_with_reference(
+        screened(weat_effect_size, _one_number),
+        _reference_effect,
+        _effect_cases(),
+        name="weat_effect_size",
+        diagnoses=_EFFECT_DIAGNOSES,
+        same=_same_effect,
+    )
     passed("weat_effect_size")
 
 
@@ -188,127 +232,232 @@ def check_weat_effect_size(weat_effect_size) -> None:
 # Permutation p-value
 # ------------------------------------------------------------------------------
 
+# scores are multiples of 1/8: every mean is exact, so a shuffle that gives
+# the observed split back gives exactly the observed delta (ties are ties)
+_FIRST_SMALLEST = ([1.0, 2.0], [3.0, 4.0, 5.0, 6.0, 7.0])  # exact p = 1
+_SEPARATED = ([6.0, 7.0, 8.0, 9.0, 10.0, 11.0], [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+_TOP_TWO = ([8.0, 9.0], [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
+# three against nine (default_rng(0) rounded to 1/8): one-sided 0.091,
+# two-sided 0.186, "delta <= observed" 0.923
+_UNEQUAL = (
+    [0.625, 0.375, 1.125],
+    [0.125, -0.5, 0.375, 1.25, 1.0, -0.75, -1.25, -0.625, 0.0],
+)
 
-def _exact_p(
-    x, y, two_sided: bool = False, sizes: tuple[int, int] | None = None
-) -> float:
-    """Share of all splits of x + y into groups of len(x) and len(y) whose mean
-    difference is >= the observed.
 
-    ``two_sided`` compares absolute values; ``sizes`` splits into other group
-    sizes (a typical mistake).
-    """
+def _p_cases() -> list[tuple[str, tuple, int, int]]:
+    """(label, (x, y), n_permutations, seed). The last two groups are
+    repeated with the same seeds (reproducibility) and vary the seed."""
+    cases = [
+        ("x = [1, 2] below every y (exact p = 1)", _FIRST_SMALLEST, n, s)
+        for n, s in ((1, 0), (5, 1), (12, 2), (200, 3))
+    ]
+    cases += [
+        ("two groups of six, every x above every y", _SEPARATED, 300, 4),
+        ("x = [8, 9] above eight y values", _TOP_TWO, 2000, 5),
+    ]
+    unequal = "three x against nine y (exact p = 0.091)"
+    cases += [(unequal, _UNEQUAL, n, 6 + n) for n in (1, 2, 6, 40)]
+    cases += [(unequal, _UNEQUAL, 3000, 20)]
+    cases += [(unequal, _UNEQUAL, 60, seed) for seed in range(30, 36)]
+    return cases
+
+
+_REPEATED = slice(-7, None)  # the cases run a second time, same seeds
+_SEEDS_VARY = slice(-6, None)  # one input, six seeds
+
+
+def _split_deltas(x, y, n_first=None) -> tuple[np.ndarray, float]:
+    """The mean difference of every split of x + y into n_first values
+    against the rest, and the observed difference."""
     pooled = np.concatenate([x, y])
-    observed = np.mean(x) - np.mean(y)
-    n_first = sizes[0] if sizes else len(x)
-    count = total = 0
-    for chosen in itertools.combinations(range(len(pooled)), n_first):
-        mask = np.zeros(len(pooled), dtype=bool)
-        mask[list(chosen)] = True
-        delta = pooled[mask].mean() - pooled[~mask].mean()
-        count += (
-            (abs(delta) >= abs(observed) - 1e-12)
-            if two_sided
-            else (delta >= observed - 1e-12)
-        )
-        total += 1
-    return count / total
+    n_first = n_first or len(x)
+    chosen = np.array(list(itertools.combinations(range(len(pooled)), n_first)))
+    mask = np.zeros((len(chosen), len(pooled)), dtype=bool)
+    np.put_along_axis(mask, chosen, True, axis=1)
+    first = (mask * pooled).sum(1) / n_first
+    rest = (~mask * pooled).sum(1) / (len(pooled) - n_first)
+    return first - rest, float(np.mean(x) - np.mean(y))
 
 
-def check_permutation_p_value(permutation_p_value) -> None:
-    """``permutation_p_value(x_scores, y_scores, n_permutations, rng)``:
-    one-sided p of mean(x) - mean(y).
-    """
+def _share(x, y, rule, n_first=None) -> float:
+    """The exact share of splits that a p-value rule counts."""
+    deltas, observed = _split_deltas(np.asarray(x), np.asarray(y), n_first)
+    return float(np.mean(rule(deltas, observed)))
 
-    def call(x, y, n, seed):
-        got = call_student(
-            permutation_p_value,
-            np.array(x, dtype=float),
-            np.array(y, dtype=float),
+
+def _at_least(d, o):
+    return d >= o
+
+
+class _Model:
+    """How a p-value function behaves: the exact share ``q`` of random
+    splits it counts, the number of shuffles, and p from the count."""
+
+    def __init__(self, rule=_at_least, halves=False, extra=0, plus_one=True):
+        self.rule, self.halves = rule, halves
+        self.extra, self.plus_one = extra, plus_one
+
+    def explains(self, x, y, n, p) -> bool:
+        """Whether p is this model's p for some whole count that a binomial
+        (draws, q) makes plausible (tail probability >= 1e-7)."""
+        draws = n + self.extra
+        count = p * (n + 1) - 1 if self.plus_one else p * n
+        if draws < 0 or abs(count - round(count)) > 1e-6 * (n + 1):
+            return False
+        count = round(count)
+        n_first = (len(x) + len(y)) // 2 if self.halves else None
+        q = _share(x, y, self.rule, n_first)
+        return 0 <= count <= draws and _binomial_tail(count, draws, q) >= 1e-7
+
+
+def _binomial_tail(c: int, n: int, q: float) -> float:
+    """min(P(C <= c), P(C >= c)) for C ~ Binomial(n, q)."""
+    if q <= 0 or q >= 1:
+        return 1.0 if c == (0 if q <= 0 else n) else 0.0
+
+    def pmf(k):
+        log = math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+        return math.exp(log + k * math.log(q) + (n - k) * math.log1p(-q))
+
+    below = sum(pmf(k) for k in range(0, c + 1))
+    above = sum(pmf(k) for k in range(c, n + 1))
+    return min(below, above)
+
+
+_REFERENCE_MODEL = _Model()
+
+_P_DIAGNOSES = [
+    (
+        "you returned count / n_permutations: count the observed split too, "
+        "p = (1 + count) / (1 + n_permutations). No finite number of "
+        "permutations can show p = 0.",
+        _Model(plus_one=False),
+    ),
+    (
+        "you counted the permutations with a delta at most the observed one "
+        "(so when every x is larger than every y, p is close to 1): count "
+        "those with delta >= observed, delta = mean(x) - mean(y).",
+        _Model(rule=lambda d, o: d <= o),
+    ),
+    (
+        "you returned the two-sided p-value (absolute values): the "
+        "hypothesis names a direction, so count only permutations with "
+        "delta >= observed, without absolute values.",
+        _Model(rule=lambda d, o: np.abs(d) >= abs(o)),
+    ),
+    (
+        "you counted the permutations with delta > observed: count delta >= "
+        "observed (ties count; the observed split itself is one of them).",
+        _Model(rule=lambda d, o: d > o),
+    ),
+    (
+        "the random splits must keep the sizes of the groups: the first "
+        "len(x) values of the shuffled pool against the others, not two "
+        "halves.",
+        _Model(halves=True),
+    ),
+    (
+        "you shuffled n_permutations + 1 times (check the range of your "
+        "loop): shuffle exactly n_permutations times.",
+        _Model(extra=1),
+    ),
+    (
+        "you shuffled n_permutations - 1 times (check the range of your "
+        "loop): shuffle exactly n_permutations times.",
+        _Model(extra=-1),
+    ),
+]
+
+
+def _p_results(permutation_p_value) -> list[float]:
+    """The student's p-value on every case, then again on the repeated
+    ones (each call with a fresh generator of the case's seed)."""
+    student = screened(permutation_p_value, _one_number)
+    cases = _p_cases()
+    results = []
+    for _, (x, y), n, seed in cases + cases[_REPEATED]:
+        p = call_student(
+            student,
+            np.array(x),
+            np.array(y),
             n,
             np.random.default_rng(seed),
             name="permutation_p_value",
         )
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            fail(
-                f"permutation_p_value returned {type(got).__name__} {got!r}; "
-                "return one number (a float)."
-            )
-        if not 0 <= got <= 1:
-            fail(
-                f"permutation_p_value returned {got}, which is not a "
-                "probability."
-            )
-        return got
+        results.append(p)
+    return results
 
-    # completely separated groups
-    high, low = np.linspace(1.0, 2.0, 10), np.linspace(-2.0, -1.0, 10)
-    n = 2000
-    p = call(high, low, n, 0)
-    if p == 0:
-        fail(
-            "For completely separated groups you returned p = 0. No finite "
-            "number of permutations can show that: "
-            "count the observed split too, p = (1 + number of permutations "
-            "with delta >= observed) / "
-            "(1 + n_permutations)."
-        )
-    if p > 0.5:
-        fail(
-            f"When every x is larger than every y you returned p = {p:.3f}: "
-            "you counted the permutations with a "
-            "delta at most the observed one. Count those with delta >= "
-            "observed (mean(x) - mean(y))."
-        )
-    if abs(p - 1 / (n + 1)) > 3 / (n + 1):
-        fail(
-            "When every x is larger than every y, almost no random split is "
-            "as extreme, so p should be about "
-            f"1 / (1 + {n}) = {1 / (n + 1):.5f}; you returned {p:.5f}."
-        )
-    p = call(low, high, n, 1)
-    if p < 0.5:
-        fail(
-            f"When every x is SMALLER than every y you returned p = {p:.4f}; "
-            "the one-sided p-value of "
-            "mean(x) - mean(y) must then be close to 1. Do not take absolute "
-            "values: the hypothesis names a "
-            "direction, so count only permutations with delta >= observed."
-        )
 
-    rng = np.random.default_rng(3)
-    # unequal sizes, exact p = 0.255
-    x, y = rng.normal(0.6, 1.0, size=3), rng.normal(0.0, 1.0, size=11)
-    exact = _exact_p(x, y)
-    n = 20_000
-    p = call(x, y, n, 2)
-    if abs(p - exact) > 0.02:
-        if abs(p - _exact_p(x, y, two_sided=True)) <= 0.02:
+def _explained(model, cases, results) -> bool:
+    return all(
+        model.explains(x, y, n, p)
+        for (_, (x, y), n, _), p in zip(cases, results)
+    )
+
+
+def _p_generic(cases, results) -> None:
+    """Fail with the first rule the results break: a probability, the same
+    p for the same seed, a p that depends on the seed, the granularity
+    1 / (1 + n_permutations), then the distribution."""
+    first, second = results[: len(cases)], results[len(cases) :]
+    for (label, _, n, _), p in zip(cases, first):
+        if not 0 <= p <= 1:
             fail(
-                f"Expected p close to {exact:.3f} (exact, over all splits); "
-                f"you returned {p:.3f}, the two-sided "
-                "p-value. Count only permutations with delta >= observed, "
-                "without absolute values."
+                f"permutation_p_value returned {p} on {label} with "
+                f"n_permutations={n}, which is not a probability."
             )
-        if abs(p - _exact_p(x, y, sizes=(7, 7))) <= 0.02:
-            fail(
-                f"Expected p close to {exact:.3f}; you returned {p:.3f}. The "
-                "random splits must keep the sizes of "
-                f"the groups: the first len(x) = {len(x)} values of the "
-                "shuffled pool against the other "
-                f"{len(y)}, not two halves."
-            )
+    if first[_REPEATED] != second:
         fail(
-            f"Expected p close to {exact:.3f} (exact, over every split of the "
-            f"{len(x) + len(y)} values into "
-            f"groups of {len(x)} and {len(y)}); you returned {p:.3f}. Shuffle "
-            "the pooled scores without "
-            "replacement (rng.permutation), split them into the sizes of x "
-            "and y, and count the deltas >= the "
-            "observed one."
+            "permutation_p_value gives different p-values for two generators "
+            "of the same seed, so results cannot be reproduced: draw every "
+            "shuffle from the `rng` argument (rng.permutation), not from "
+            "np.random or a generator of your own."
         )
+    if len(set(first[_SEEDS_VARY])) == 1:
+        fail(
+            "permutation_p_value returns the same p-value whatever the "
+            "generator: shuffle with the `rng` argument, not with a "
+            "generator seeded inside your function."
+        )
+    for (label, _, n, _), p in zip(cases, first):
+        count = p * (n + 1) - 1
+        if abs(count - round(count)) > 1e-6 * (n + 1):
+            fail(
+                f"with n_permutations={n} (on {label}) you returned p = {p}, "
+                f"which is not (1 + count) / {n + 1} for a whole count: "
+                "shuffle exactly n_permutations times and divide by 1 + "
+                "n_permutations."
+            )
+    for (label, (x, y), n, _), p in zip(cases, first):
+        if not _REFERENCE_MODEL.explains(x, y, n, p):
+            exact = _share(x, y, _at_least)
+            fail(
+                f"on {label} with n_permutations={n} you returned p = "
+                f"{p:.4f}, too far from the exact {exact:.4f} (the share of "
+                "all splits with delta >= observed) to come from random "
+                "splits: shuffle the pooled scores (rng.permutation), take "
+                "the first len(x) as x, and count the deltas >= observed."
+            )
+
+
+def check_permutation_p_value(permutation_p_value) -> None:
+    """``permutation_p_value(x_scores, y_scores, n_permutations, rng)``:
+    one-sided p of mean(x) - mean(y), reproducible with ``rng``.
+    """
+    cases = _p_cases()
+    results = _p_results(permutation_p_value)
+    first = results[: len(cases)]
+    right = (
+        _explained(_REFERENCE_MODEL, cases, first)
+        and first[_REPEATED] == results[len(cases) :]
+        and len(set(first[_SEEDS_VARY])) > 1
+    )
+    if not right:
+        for message, model in _P_DIAGNOSES:
+            if _explained(model, cases, first):
+                fail(message)
+        _p_generic(cases, results)
     passed("permutation_p_value")
 
 
@@ -320,7 +469,6 @@ def check_permutation_p_value(permutation_p_value) -> None:
 def _tiny_classifier():
     from transformers import BertConfig, BertForSequenceClassification
 
-    torch.manual_seed(0)
     config = BertConfig(
         vocab_size=60,
         hidden_size=16,
@@ -333,66 +481,37 @@ def _tiny_classifier():
         attention_probs_dropout_prob=0.0,
         initializer_range=0.2,
     )
-    return BertForSequenceClassification(config).eval()
+    with torch.random.fork_rng():  # leave the student's own seed alone
+        torch.manual_seed(0)
+        return BertForSequenceClassification(config).eval()
 
 
-def _saliency_variants(model, input_ids, attention_mask, target) -> dict:
-    """Reference gradient x input and what the typical mistakes give, each
-    [T]."""
+def _saliency(
+    score=lambda logits, target: logits[0, target],
+    combine=lambda grad, emb: (grad * emb).sum(-1),
+    use_mask=True,
+    target_of=lambda model, ids, mask, target: target,
+):
+    """Gradient x input with its parts replaceable (for the mistakes):
+    ``score`` what is differentiated, ``combine`` the gradient and the
+    embeddings into one score per token, ``use_mask`` the attention mask
+    passed, ``target_of`` the class explained."""
 
-    def gradient(score_fn, embeddings):
-        embeddings = embeddings.detach().requires_grad_(True)
-        logits = model(
-            inputs_embeds=embeddings, attention_mask=attention_mask
-        ).logits
-        (grad,) = torch.autograd.grad(score_fn(logits), embeddings)
-        return grad[0], embeddings.detach()[0]
+    def scores(model, input_ids, attention_mask, target):
+        target = target_of(model, input_ids, attention_mask, target)
+        emb = model.get_input_embeddings()(input_ids).detach()
+        emb.requires_grad_(True)
+        mask = attention_mask if use_mask else None
+        logits = model(inputs_embeds=emb, attention_mask=mask).logits
+        (grad,) = torch.autograd.grad(score(logits, target), emb)
+        return combine(grad[0], emb.detach()[0]).detach()
 
-    words = model.get_input_embeddings()(input_ids)
-    grad, emb = gradient(lambda z: z[0, target], words)
-    reference = (grad * emb).sum(-1)
-    grad_p, _ = gradient(lambda z: z.softmax(-1)[0, target], words)
-    variants = {
-        "reference": reference,
-        "gradient norm": (
-            (
-                grad.norm(dim=-1),
-                "these are gradient norms (the saliency of Simonyan et al.); "
-                "multiply the gradient by the "
-                "embedding and sum over the "
-                "hidden "
-                "dimension.",
-            )
-        ),
-        "absolute": (
-            reference.abs(),
-            "you took absolute values; gradient x input keeps its sign "
-            "(negative tokens "
-            "push away from the class).",
-        ),
-        "probability": (
-            (grad_p * emb).sum(-1),
-            "you differentiated the probability of the class; use its logit "
-            "(before the softmax).",
-        ),
-        "gradient sum": (
-            grad.sum(-1),
-            "you summed the gradient alone; multiply it by the input "
-            "embedding first.",
-        ),
-    }
-    for other in range(model.config.num_labels):
-        if other != target:
-            g, e = gradient(lambda z, o=other: z[0, o], words)
-            variants[f"class {other}"] = (
-                (g * e).sum(-1),
-                f"these are the scores for class {other}: "
-                "differentiate the "
-                "logit of `target` "
-                f"({target}).",
-            )
-    # the output of the whole embedding layer (word + position + token type,
-    # LayerNorm) instead of the word rows
+    return scores
+
+
+def _layer_output(model, input_ids, attention_mask, target):
+    """Gradient x input taken at the output of the whole embedding layer
+    (positions, token types and LayerNorm included)."""
     captured = {}
 
     def keep(module, inputs, output):
@@ -401,98 +520,148 @@ def _saliency_variants(model, input_ids, attention_mask, target) -> dict:
 
     handle = model.bert.embeddings.register_forward_hook(keep)
     try:
-        model(input_ids=input_ids, attention_mask=attention_mask).logits[
-            0, target
-        ].backward()
+        logits = model(input_ids=input_ids, attention_mask=attention_mask)
+        logits.logits[0, target].backward()
     finally:
         handle.remove()
     h = captured["h"]
-    variants["layer output"] = (
-        (h.grad[0] * h.detach()[0]).sum(-1),
-        "you used the output of the embedding layer "
-        "(positions, token types and LayerNorm "
-        "included); use the token embeddings, "
-        "model.get_input_embeddings()(input_ids), and "
-        "pass them with inputs_embeds.",
-    )
-    model.zero_grad(set_to_none=True)
-    return variants
+    return (h.grad[0] * h.detach()[0]).sum(-1)
 
 
-def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
-    # a backward pass (CONTRIBUTING.md): 1e-4 relative to the largest score, so
-    # small scores keep an atol
+def _predicted(model, input_ids, attention_mask, target):
+    with torch.no_grad():
+        logits = model(input_ids=input_ids, attention_mask=attention_mask)
+    return int(logits.logits.argmax())
+
+
+_reference_saliency = _saliency()
+
+_SALIENCY_DIAGNOSES = [
+    (
+        "these are gradient norms (the saliency of Simonyan et al.); "
+        "multiply the gradient by the embedding and sum over the hidden "
+        "dimension.",
+        _saliency(combine=lambda g, e: g.norm(dim=-1)),
+    ),
+    (
+        "you took absolute values; gradient x input keeps its sign "
+        "(negative tokens push away from the class).",
+        _saliency(combine=lambda g, e: (g * e).sum(-1).abs()),
+    ),
+    (
+        "you differentiated the probability of the class; use its logit "
+        "(before the softmax).",
+        _saliency(score=lambda z, t: z.softmax(-1)[0, t]),
+    ),
+    (
+        "you differentiated the log-probability of the class; use its logit "
+        "(before the log-softmax).",
+        _saliency(score=lambda z, t: z.log_softmax(-1)[0, t]),
+    ),
+    (
+        "you differentiated the sum of all logits; differentiate the logit "
+        "of `target` alone, logits[0, target].",
+        _saliency(score=lambda z, t: z.sum()),
+    ),
+    (
+        "you summed the gradient alone; multiply it by the input embedding "
+        "first.",
+        _saliency(combine=lambda g, e: g.sum(-1)),
+    ),
+    (
+        "these are the scores of the predicted class; differentiate the "
+        "logit of `target`, the class asked for.",
+        _saliency(target_of=_predicted),
+    ),
+    (
+        "you ran the model without the attention mask, so padding tokens "
+        "took part: pass attention_mask=attention_mask with inputs_embeds.",
+        _saliency(use_mask=False),
+    ),
+    (
+        "you used the output of the embedding layer (positions, token types "
+        "and LayerNorm included); use the token embeddings, "
+        "model.get_input_embeddings()(input_ids), and pass them with "
+        "inputs_embeds.",
+        _layer_output,
+    ),
+]
+
+
+def _saliency_cases() -> list[Case]:
+    """One input at a time ([1, T]): no padding, right and left padding,
+    one token, every class as the target."""
+    model = _tiny_classifier()
+    g = torch.Generator().manual_seed(1)
+    shapes = [  # (T, padding, side, target)
+        (9, 0, "right", 2),
+        (12, 4, "right", 0),
+        (10, 3, "left", 1),
+        (1, 0, "right", 0),
+        (2, 1, "right", 1),
+        (16, 7, "left", 2),
+        (6, 0, "right", 1),
+    ]
+    cases = []
+    for T, pad, side, target in shapes:
+        ids = torch.randint(5, 60, (1, T), generator=g)
+        ones = [1] * (T - pad)
+        mask = ones + [0] * pad if side == "right" else [0] * pad + ones
+        label = (
+            f"{T} tokens, {pad} of them padding on the {side}, target {target}"
+        )
+        cases.append(Case(label, (model, ids, torch.tensor([mask]), target)))
+    return cases
+
+
+def _as_scores(result, model, input_ids, attention_mask, target):
+    """The student's scores as a float tensor [T], or one sentence about
+    the type or the shape."""
+    if not isinstance(result, torch.Tensor):
+        try:
+            result = torch.as_tensor(np.asarray(result))
+        except Exception:
+            fail(
+                f"gradient_x_input returned a {type(result).__name__}; "
+                "return a tensor of shape [T]."
+            )
+    got = result.detach().float()
+    T = input_ids.shape[1]
+    if got.dim() >= 2 and got.shape[0] == 1:  # a batch dimension of 1
+        got = got[0]
+    if got.dim() == 2 and got.shape == (T, model.config.hidden_size):
+        fail(
+            f"Your result has shape {tuple(got.shape)}: sum the products over "
+            f"the hidden dimension, so that each of the {T} tokens gets one "
+            "score."
+        )
+    if got.shape != (T,):
+        fail(
+            f"Expected one score per token, shape ({T},); got shape "
+            f"{tuple(got.shape)}."
+        )
+    return got
+
+
+def _close(expected, got) -> bool:
+    # a backward pass (CONTRIBUTING.md): 1e-4 relative to the largest score,
+    # so small scores keep an atol
+    a, b = torch.as_tensor(got).double(), torch.as_tensor(expected).double()
     return a.shape == b.shape and bool(
         (a - b).abs().max() <= 1e-4 * b.abs().max() + 1e-7
     )
 
 
 def check_gradient_x_input(gradient_x_input) -> None:
-    """``gradient_x_input(model, input_ids, attention_mask, target)``: one score
-    per token, shape [T].
+    """``gradient_x_input(model, input_ids, attention_mask, target)``: one
+    score per token, shape [T].
     """
-    model = _tiny_classifier()
-    g = torch.Generator().manual_seed(1)
-    cases = [
-        (
-            torch.randint(5, 60, (1, 9), generator=g),
-            torch.ones(1, 9, dtype=torch.long),
-            2,
-        ),
-        (
-            torch.randint(5, 60, (1, 12), generator=g),
-            torch.tensor([[1] * 8 + [0] * 4]),
-            0,
-        ),
-    ]
-    for input_ids, attention_mask, target in cases:
-        got = call_student(
-            gradient_x_input,
-            model,
-            input_ids.clone(),
-            attention_mask.clone(),
-            target,
-            name="gradient_x_input",
-        )
-        if not isinstance(got, torch.Tensor):
-            try:
-                got = torch.as_tensor(np.asarray(got))
-            except Exception:
-                fail(
-                    f"gradient_x_input returned a {type(got).__name__}; return "
-                    "a tensor of shape [T]."
-                )
-        got = got.detach().float()
-        T = input_ids.shape[1]
-        # a batch dimension of 1 is fine
-        if got.dim() >= 2 and got.shape[0] == 1:
-            got = got[0]
-        if got.dim() == 2 and got.shape == (T, model.config.hidden_size):
-            fail(
-                f"Your result has shape {tuple(got.shape)}: sum the products "
-                "over the hidden dimension, so that "
-                f"each of the {T} tokens gets one score."
-            )
-        if got.shape != (T,):
-            fail(
-                f"Expected one score per token, shape ({T},); got shape "
-                f"{tuple(got.shape)}."
-            )
-        model.zero_grad(set_to_none=True)
-        variants = _saliency_variants(model, input_ids, attention_mask, target)
-        reference = variants.pop("reference")
-        if _close(got, reference):
-            continue
-        for value, message in variants.values():
-            if _close(got, value):
-                fail(message)
-        fail(
-            "Your scores differ from gradient x input (largest difference "
-            f"{float((got - reference).abs().max()):.3g}"
-            "). Take the token embeddings "
-            "model.get_input_embeddings()(input_ids), detach them and set "
-            "requires_grad, run the model with inputs_embeds and the "
-            "attention mask, backpropagate the logit of "
-            "`target`, and sum grad * embedding over the hidden dimension."
-        )
+    compare_with_reference(
+        screened(gradient_x_input, _as_scores),
+        _reference_saliency,
+        _saliency_cases(),
+        name="gradient_x_input",
+        diagnoses=_SALIENCY_DIAGNOSES,
+        same=_close,
+    )
     passed("gradient_x_input")

@@ -8,7 +8,11 @@ def gpt2_parameter_count(config):
         config.n_embd,
         config.n_layer,
     )
-    return V * d + P * d + L * (12 * d * d + 13 * d) + 2 * d
+    # the feed-forward width: n_inner, or 4 * d when it is None
+    inner = config.n_inner if config.n_inner is not None else 4 * d
+    # attention 4*d^2 + 4*d, feed-forward 2*d*inner + inner + d, 2 LayerNorms
+    block = 4 * d * d + 2 * d * inner + 9 * d + inner
+    return V * d + P * d + L * block + 2 * d
 
 
 def accumulated_gradients(model, input_ids, labels, steps):
