@@ -682,32 +682,6 @@ _SINUSOID_MESSAGES = {
 }
 
 
-_SINUSOID_MESSAGES = {
-    "swapped": (
-        "sine and cosine are swapped: the even columns 2i hold sin(pos /"
-        " 10000^(2i/d_model)), the odd columns 2i+1 the cosine."
-    ),
-    "concatenated": (
-        "you put all the sines first and all the cosines after; interleave"
-        " them: column 2i is the sine and column 2i+1 the cosine of the same"
-        " frequency (pe[:, 0::2] and pe[:, 1::2])."
-    ),
-    "exponent i": (
-        "the exponent should be 2i/d_model for the i-th pair (i = 0 .."
-        " d_model/2 - 1), not i/d_model: use torch.arange(0, d_model, 2) /"
-        " d_model."
-    ),
-    "column frequency": (
-        "each sin/cos pair must share one frequency: columns 2i and 2i+1 both"
-        " use 10000^(2i/d_model), not 10000^(column/d_model)."
-    ),
-    "positions from 1": (
-        "positions start at 0: the first row is sin(0) = 0 and cos(0) = 1"
-        " alternating."
-    ),
-}
-
-
 def _sinusoid_variant(kind: str):
     return lambda max_len, d_model: _sinusoid_variants(max_len, d_model)[kind]
 
