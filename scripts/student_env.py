@@ -200,7 +200,10 @@ def _stamp() -> str:
     ]
 
 
-def build_wheel(out: Path) -> Path:
+def build_wheel(out: Path, source: Path = REPO) -> Path:
+    """The course_utils wheel of ``source`` (the repository, or a staged
+    copy of it) in the emptied folder ``out``.
+    """
     shutil.rmtree(out, ignore_errors=True)
     subprocess.run(
         [
@@ -213,12 +216,12 @@ def build_wheel(out: Path) -> Path:
             "--no-build-isolation",
             "-w",
             str(out),
-            str(REPO),
+            str(source),
         ],
         check=True,
     )
     # setuptools' droppings
-    for leftover in (REPO / "build", *REPO.glob("*.egg-info")):
+    for leftover in (source / "build", *source.glob("*.egg-info")):
         shutil.rmtree(leftover, ignore_errors=True)
     return next(out.glob("course_utils-*.whl"))
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import csv
-import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 import exercise_tools  # noqa: E402  (maintainer's tools in scripts/)
 import nbgrader_source  # noqa: E402
+import student_env  # noqa: E402
 
 from course_utils.errors import CourseError  # noqa: E402
 
@@ -286,25 +286,7 @@ def _shipped_files(tmp_path: Path) -> dict[str, str]:
         stage / "course_utils",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(tmp_path / "dist"),
-            str(stage),
-        ],
-        check=True,
-        capture_output=True,
-        env=dict(os.environ, PIP_NO_INDEX="1"),
-        timeout=300,
-    )
-    (wheel,) = (tmp_path / "dist").glob("course_utils-*.whl")
+    wheel = student_env.build_wheel(tmp_path / "dist", source=stage)
     with zipfile.ZipFile(wheel) as archive:
         for name in archive.namelist():
             files[f"wheel:{name}"] = archive.read(name).decode(
